@@ -1,0 +1,8 @@
+// Original file: ../proto/cache/v1/cache.proto
+
+
+export interface HealthRequest {
+}
+
+export interface HealthRequest__Output {
+}
