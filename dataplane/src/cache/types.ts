@@ -1,3 +1,5 @@
+import type { Logger } from '../observability/logger.ts';
+
 /** Where a value was found. */
 export type CacheSource = 'redis' | 'local';
 
@@ -44,9 +46,11 @@ export interface BatchSetResult extends WriteResult {
   storedCount: number;
 }
 
-/** What both transports know of the caller, for logs and metrics. */
+/** What both transports know of the call, for logs. */
 export interface RequestContext {
   correlationId: string;
+  /** A child logger whose every line carries the correlation id. */
+  logger: Logger;
 }
 
 /**

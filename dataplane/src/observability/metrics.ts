@@ -1,0 +1,165 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CacheSource } from '../cache/types.ts';
+import type { CircuitState } from '../resilience/circuit-breaker.ts';
+
+export type Operation = 'get' | 'set' | 'delete' | 'batch_get' | 'batch_set';
+export type Transport = 'rest' | 'grpc';
+export type ReplayOutcome = 'applied' | 'skipped_newer' | 'expired' | 'failed';
+
+/** Everything the data plane counts. Metric names are a public interface: see docs/metrics.md. */
+export interface Metrics {
+  /** A finished request; `result` is `ok` or an error code. */
+  request(transport: Transport, operation: Operation, namespace: string, result: string, seconds: number): void;
+  hit(namespace: string, source: CacheSource, count?: number): void;
+  miss(namespace: string, count?: number): void;
+  localEviction(reason: string): void;
+  localSize(entries: number, bytes: number): void;
+  breakerState(state: CircuitState): void;
+  pendingWrites(count: number): void;
+  replay(outcome: ReplayOutcome): void;
+  redisOperation(command: string, seconds: number, failed: boolean): void;
+  /** Prometheus text exposition, or undefined when metrics are disabled. */
+  render(): Promise<{ contentType: string; body: string } | undefined>;
+}
+
+const BREAKER_STATE_VALUE: Record<CircuitState, number> = { closed: 0, open: 1, 'half-open': 2 };
+const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+/** prom-client metrics on a registry of their own (one per data plane, so tests can run several). */
+export class PrometheusMetrics implements Metrics {
+  readonly registry = new Registry();
+  readonly #requests = new Counter({
+    name: 'cacheplane_requests_total',
+    help: 'Cache requests by transport, operation, namespace and result (ok or an error code).',
+    labelNames: ['transport', 'operation', 'namespace', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly #duration = new Histogram({
+    name: 'cacheplane_request_duration_seconds',
+    help: 'Cache request latency, from the transport receiving the call to the response.',
+    labelNames: ['transport', 'operation'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly #hits = new Counter({
+    name: 'cacheplane_cache_hits_total',
+    help: 'Keys found, by namespace and source (redis or local).',
+    labelNames: ['namespace', 'source'] as const,
+    registers: [this.registry],
+  });
+  readonly #misses = new Counter({
+    name: 'cacheplane_cache_misses_total',
+    help: 'Keys not found, by namespace.',
+    labelNames: ['namespace'] as const,
+    registers: [this.registry],
+  });
+  readonly #evictions = new Counter({
+    name: 'cacheplane_local_evictions_total',
+    help: 'Entries the local cache dropped on its own, by reason (capacity or expired).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly #localEntries = new Gauge({
+    name: 'cacheplane_local_entries',
+    help: 'Entries held by the local cache.',
+    registers: [this.registry],
+  });
+  readonly #localBytes = new Gauge({
+    name: 'cacheplane_local_bytes',
+    help: 'Bytes held by the local cache (values, keys and per-entry overhead).',
+    registers: [this.registry],
+  });
+  readonly #breaker = new Gauge({
+    name: 'cacheplane_redis_breaker_state',
+    help: 'Circuit breaker around Redis: 0 closed, 1 open, 2 half-open.',
+    registers: [this.registry],
+  });
+  readonly #breakerTransitions = new Counter({
+    name: 'cacheplane_redis_breaker_transitions_total',
+    help: 'Circuit breaker state changes, by the state entered.',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+  readonly #pending = new Gauge({
+    name: 'cacheplane_degraded_pending_writes',
+    help: 'Writes and deletes kept locally while Redis was unreachable, waiting to be replayed.',
+    registers: [this.registry],
+  });
+  readonly #replays = new Counter({
+    name: 'cacheplane_degraded_replays_total',
+    help: 'Replayed degraded writes, by outcome (applied, skipped_newer, expired, failed).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly #redisDuration = new Histogram({
+    name: 'cacheplane_redis_command_duration_seconds',
+    help: 'Redis round trips as seen by the data plane, by command and outcome.',
+    labelNames: ['command', 'outcome'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'cacheplane_' });
+    this.#breaker.set(0);
+  }
+
+  request(transport: Transport, operation: Operation, namespace: string, result: string, seconds: number): void {
+    this.#requests.inc({ transport, operation, namespace, result });
+    this.#duration.observe({ transport, operation }, seconds);
+  }
+
+  hit(namespace: string, source: CacheSource, count = 1): void {
+    this.#hits.inc({ namespace, source }, count);
+  }
+
+  miss(namespace: string, count = 1): void {
+    this.#misses.inc({ namespace }, count);
+  }
+
+  localEviction(reason: string): void {
+    this.#evictions.inc({ reason });
+  }
+
+  localSize(entries: number, bytes: number): void {
+    this.#localEntries.set(entries);
+    this.#localBytes.set(bytes);
+  }
+
+  breakerState(state: CircuitState): void {
+    this.#breaker.set(BREAKER_STATE_VALUE[state]);
+    this.#breakerTransitions.inc({ state });
+  }
+
+  pendingWrites(count: number): void {
+    this.#pending.set(count);
+  }
+
+  replay(outcome: ReplayOutcome): void {
+    this.#replays.inc({ outcome });
+  }
+
+  redisOperation(command: string, seconds: number, failed: boolean): void {
+    this.#redisDuration.observe({ command, outcome: failed ? 'error' : 'ok' }, seconds);
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
+
+/** METRICS_ENABLED=false: nothing is counted and /metrics answers 404. */
+export class NoopMetrics implements Metrics {
+  request(): void {}
+  hit(): void {}
+  miss(): void {}
+  localEviction(): void {}
+  localSize(): void {}
+  breakerState(): void {}
+  pendingWrites(): void {}
+  replay(): void {}
+  redisOperation(): void {}
+  render(): Promise<undefined> {
+    return Promise.resolve(undefined);
+  }
+}
