@@ -63,7 +63,10 @@ export class JwtVerifier {
   #verifyToken(token: string, now: number): Principal {
     let claims: jwt.JwtPayload;
     try {
-      const payload = jwt.verify(token, this.#key, { ...this.#options, clockTimestamp: Math.floor(now / 1000) });
+      const payload = jwt.verify(token, this.#key, {
+        ...this.#options,
+        clockTimestamp: Math.floor(now / 1000),
+      });
       if (typeof payload === 'string') throw new Error('the token payload is not a JSON object');
       claims = payload;
     } catch (error) {

@@ -20,8 +20,11 @@ export interface GetResult {
 }
 
 export interface SetOptions {
-  /** Seconds; undefined means the configured default TTL. */
-  ttlSeconds?: number | undefined;
+  /**
+   * Time to live in milliseconds (a duration, as in the seed's interface); undefined means the
+   * configured default TTL. The transports take whole seconds and convert.
+   */
+  ttlMs?: number | undefined;
   encrypt?: boolean | undefined;
 }
 
@@ -59,7 +62,13 @@ export interface RequestContext {
  */
 export interface CacheService {
   get(ctx: RequestContext, namespace: string, key: string): Promise<GetResult>;
-  set(ctx: RequestContext, namespace: string, key: string, value: Buffer, opts?: SetOptions): Promise<WriteResult>;
+  set(
+    ctx: RequestContext,
+    namespace: string,
+    key: string,
+    value: Buffer,
+    opts?: SetOptions,
+  ): Promise<WriteResult>;
   delete(ctx: RequestContext, namespace: string, key: string): Promise<DeleteResult>;
   batchGet(ctx: RequestContext, namespace: string, keys: readonly string[]): Promise<BatchGetResult>;
   batchSet(

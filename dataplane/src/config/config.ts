@@ -53,7 +53,7 @@ const EnvSchema = z.object({
   CACHE_MAX_MEMORY_MB: integer(1, 1024 * 1024).default(512),
   CACHE_EVICTION_POLICY: z.enum(['lru', 'lfu'], 'expected lru or lfu').default('lru'),
   CACHE_LOCAL_CACHE_ENABLED: bool.default(true),
-  CACHE_LOCAL_CACHE_SIZE: integer(1, 100_000_000).default(10_000),
+  CACHE_LOCAL_CACHE_SIZE: integer(1, 10_000_000).default(10_000),
   CACHE_MAX_VALUE_BYTES: integer(1, 512 * MiB).default(MiB),
   CACHE_MAX_KEY_BYTES: integer(1, 64 * 1024).default(1024),
   CACHE_MAX_BATCH_SIZE: integer(1, 100_000).default(1000),
@@ -61,7 +61,10 @@ const EnvSchema = z.object({
   CACHE_DEGRADED_MAX_PENDING_MB: integer(1, 1024 * 1024).default(64),
 
   METRICS_ENABLED: bool.default(true),
-  METRICS_PATH: z.string().regex(/^\/[\w\-/]*$/, 'expected a path such as /metrics').default('/metrics'),
+  METRICS_PATH: z
+    .string()
+    .regex(/^\/[\w\-/]*$/, 'expected a path such as /metrics')
+    .default('/metrics'),
 });
 
 type Env = z.infer<typeof EnvSchema>;
@@ -158,7 +161,9 @@ function crossFieldProblems(env: Env): string[] {
     problems.push('CACHE_DEFAULT_TTL: must not exceed CACHE_MAX_TTL');
   }
   if (env.NODE_ENV === 'production' && env.AUTH_JWT_SECRET === undefined) {
-    problems.push('AUTH_JWT_SECRET: required when NODE_ENV=production (a generated secret is for development only)');
+    problems.push(
+      'AUTH_JWT_SECRET: required when NODE_ENV=production (a generated secret is for development only)',
+    );
   }
   for (const address of env.REDIS_ADDRESSES) {
     if (!/^(rediss?:\/\/.+|[^:\s/]+:\d{1,5})$/.test(address)) {

@@ -34,11 +34,9 @@ export function integer(min: number, max: number) {
 export const port = integer(0, 65535);
 
 /** A comma-separated list of non-empty items. */
-export const list = z
-  .string()
-  .transform((text) =>
-    text
-      .split(',')
-      .map((item) => item.trim())
-      .filter((item) => item.length > 0),
-  );
+export const list = z.string().transform((text) =>
+  text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);

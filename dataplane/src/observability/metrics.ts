@@ -9,25 +9,40 @@ export type ReplayOutcome = 'applied' | 'skipped_newer' | 'expired' | 'failed';
 /** Everything the data plane counts. Metric names are a public interface: see docs/metrics.md. */
 export interface Metrics {
   /** A finished request; `result` is `ok` or an error code. */
-  request(transport: Transport, operation: Operation, namespace: string, result: string, seconds: number): void;
+  request(
+    transport: Transport,
+    operation: Operation,
+    namespace: string,
+    result: string,
+    seconds: number,
+  ): void;
   hit(namespace: string, source: CacheSource, count?: number): void;
   miss(namespace: string, count?: number): void;
   localEviction(reason: string): void;
-  localSize(entries: number, bytes: number): void;
+  /** Gauges read when metrics are scraped. */
+  trackGauges(sources: GaugeSources): void;
   breakerState(state: CircuitState): void;
-  pendingWrites(count: number): void;
   replay(outcome: ReplayOutcome): void;
   redisOperation(command: string, seconds: number, failed: boolean): void;
   /** Prometheus text exposition, or undefined when metrics are disabled. */
   render(): Promise<{ contentType: string; body: string } | undefined>;
 }
 
+export interface GaugeSources {
+  localEntries: () => number;
+  localBytes: () => number;
+  pendingWrites: () => number;
+}
+
 const BREAKER_STATE_VALUE: Record<CircuitState, number> = { closed: 0, open: 1, 'half-open': 2 };
-const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+const LATENCY_BUCKETS = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+];
 
 /** prom-client metrics on a registry of their own (one per data plane, so tests can run several). */
 export class PrometheusMetrics implements Metrics {
   readonly registry = new Registry();
+  #gaugeSources: GaugeSources | undefined;
   readonly #requests = new Counter({
     name: 'cacheplane_requests_total',
     help: 'Cache requests by transport, operation, namespace and result (ok or an error code).',
@@ -100,11 +115,18 @@ export class PrometheusMetrics implements Metrics {
   });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
-    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'cacheplane_' });
+    if (options.defaultMetrics ?? true)
+      collectDefaultMetrics({ register: this.registry, prefix: 'cacheplane_' });
     this.#breaker.set(0);
   }
 
-  request(transport: Transport, operation: Operation, namespace: string, result: string, seconds: number): void {
+  request(
+    transport: Transport,
+    operation: Operation,
+    namespace: string,
+    result: string,
+    seconds: number,
+  ): void {
     this.#requests.inc({ transport, operation, namespace, result });
     this.#duration.observe({ transport, operation }, seconds);
   }
@@ -121,18 +143,13 @@ export class PrometheusMetrics implements Metrics {
     this.#evictions.inc({ reason });
   }
 
-  localSize(entries: number, bytes: number): void {
-    this.#localEntries.set(entries);
-    this.#localBytes.set(bytes);
+  trackGauges(sources: GaugeSources): void {
+    this.#gaugeSources = sources;
   }
 
   breakerState(state: CircuitState): void {
     this.#breaker.set(BREAKER_STATE_VALUE[state]);
     this.#breakerTransitions.inc({ state });
-  }
-
-  pendingWrites(count: number): void {
-    this.#pending.set(count);
   }
 
   replay(outcome: ReplayOutcome): void {
@@ -144,6 +161,12 @@ export class PrometheusMetrics implements Metrics {
   }
 
   async render(): Promise<{ contentType: string; body: string }> {
+    const sources = this.#gaugeSources;
+    if (sources !== undefined) {
+      this.#localEntries.set(sources.localEntries());
+      this.#localBytes.set(sources.localBytes());
+      this.#pending.set(sources.pendingWrites());
+    }
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 }
@@ -154,9 +177,8 @@ export class NoopMetrics implements Metrics {
   hit(): void {}
   miss(): void {}
   localEviction(): void {}
-  localSize(): void {}
+  trackGauges(): void {}
   breakerState(): void {}
-  pendingWrites(): void {}
   replay(): void {}
   redisOperation(): void {}
   render(): Promise<undefined> {

@@ -9,16 +9,18 @@ import {
 type Operation = () => Promise<unknown>;
 
 /**
- * The CircuitBreaker interface over opossum. Opening rule: once at least `maxFailures` calls were
- * made in the rolling window and more than half of them failed (so `maxFailures` consecutive
- * failures open it). Half-open: opossum lets exactly one probe through; the others fail fast until
- * it settles; a failed probe re-opens the circuit, a successful one closes it.
+ * The CircuitBreaker interface over opossum. It opens after `maxFailures` consecutive failures (the
+ * seed's rule, counted here), or when more than half of the calls in the rolling window failed and
+ * there were at least `maxFailures` of them (opossum's own rule, which catches a flapping
+ * dependency). Half-open: opossum lets exactly one probe through; the others fail fast until it
+ * settles; a failed probe re-opens the circuit, a successful one closes it.
  */
 export class OpossumBreaker implements CircuitBreaker {
   readonly #config: CircuitBreakerConfig;
   readonly #isFailure: (error: unknown) => boolean;
   readonly #listeners = new Set<(state: CircuitState) => void>();
   #breaker: OpossumCircuitBreaker<[Operation], unknown>;
+  #consecutiveFailures = 0;
 
   /** @param isFailure which errors count against the dependency (default: all). */
   constructor(config: CircuitBreakerConfig, isFailure: (error: unknown) => boolean = () => true) {
@@ -49,6 +51,7 @@ export class OpossumBreaker implements CircuitBreaker {
   reset(): void {
     const wasClosed = this.state() === 'closed';
     this.#breaker.shutdown();
+    this.#consecutiveFailures = 0;
     this.#breaker = this.#create();
     if (!wasClosed) this.#emit('closed');
   }
@@ -74,9 +77,19 @@ export class OpossumBreaker implements CircuitBreaker {
       enableSnapshots: false,
       errorFilter: (error: unknown) => !this.#isFailure(error),
     });
+    breaker.on('failure', () => {
+      this.#consecutiveFailures += 1;
+      if (this.#consecutiveFailures >= this.#config.maxFailures && breaker.closed) breaker.open();
+    });
+    breaker.on('success', () => {
+      this.#consecutiveFailures = 0;
+    });
     breaker.on('open', () => this.#emit('open'));
     breaker.on('halfOpen', () => this.#emit('half-open'));
-    breaker.on('close', () => this.#emit('closed'));
+    breaker.on('close', () => {
+      this.#consecutiveFailures = 0;
+      this.#emit('closed');
+    });
     return breaker;
   }
 

@@ -53,5 +53,7 @@ test('the local cache cannot be disabled without Redis', (t) => {
 });
 
 test('malformed Redis addresses are refused', (t) => {
-  t.throws(() => loadConfig({ REDIS_ADDRESSES: 'localhost' }), { message: /neither host:port nor a redis:\/\/ URL/ });
+  t.throws(() => loadConfig({ REDIS_ADDRESSES: 'localhost' }), {
+    message: /neither host:port nor a redis:\/\/ URL/,
+  });
 });

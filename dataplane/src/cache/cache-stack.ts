@@ -1,0 +1,102 @@
+import type { Config, RedisConfig } from '../config/config.ts';
+import { createLocalStore } from '../local/create-local-store.ts';
+import type { LocalStore } from '../local/local-store.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { createRedisClient, waitUntilReady, type RedisClient } from '../redis/connect.ts';
+import { GuardedRemote, isAvailabilityFailure } from '../redis/guarded-remote.ts';
+import { RedisStore } from '../redis/redis-store.ts';
+import { OpossumBreaker } from '../resilience/opossum-breaker.ts';
+import { DegradedReplayer } from './degraded-replayer.ts';
+import { NamespacedCache } from './namespaced-cache.ts';
+import { WriteJournal } from './write-journal.ts';
+
+/** The cache service and the parts it is made of, for wiring, health and tests. */
+export interface CacheStack {
+  cache: NamespacedCache;
+  local: LocalStore | undefined;
+  remote: GuardedRemote | undefined;
+  /** The ioredis client behind `remote`. */
+  redisClient: RedisClient | undefined;
+  journal: WriteJournal;
+  replayer: DegradedReplayer | undefined;
+  /** Stops the replayer (after a last replay attempt) and disconnects from Redis. */
+  close(): Promise<void>;
+}
+
+/** Builds the cache service from configuration: local store, Redis behind its breaker, replay. */
+export async function buildCacheStack(config: Config, metrics: Metrics, logger: Logger): Promise<CacheStack> {
+  const journal = new WriteJournal({
+    maxEntries: config.cache.degradedMaxPending,
+    maxBytes: config.cache.degradedMaxPendingBytes,
+  });
+  const local = config.cache.localEnabled
+    ? createLocalStore({
+        maxEntries: config.cache.localMaxEntries,
+        maxBytes: config.cache.maxMemoryBytes,
+        policy: config.cache.evictionPolicy,
+        onEvict: (reason) => metrics.localEviction(reason),
+      })
+    : undefined;
+  metrics.trackGauges({
+    localEntries: () => local?.size ?? 0,
+    localBytes: () => local?.bytes ?? 0,
+    pendingWrites: () => journal.size,
+  });
+
+  const redis = config.redis === undefined ? undefined : await connectRedis(config.redis, metrics, logger);
+  const remote = redis?.remote;
+  const cache = new NamespacedCache({ limits: config.cache, local, remote, journal, metrics });
+  const replayer =
+    remote === undefined || config.redis === undefined
+      ? undefined
+      : new DegradedReplayer({
+          journal,
+          remote,
+          local,
+          metrics,
+          logger,
+          intervalMs: config.redis.replayIntervalMs,
+        });
+  replayer?.start();
+
+  return {
+    cache,
+    local,
+    remote,
+    redisClient: redis?.client,
+    journal,
+    replayer,
+    close: async () => {
+      replayer?.stop();
+      await replayer?.runOnce();
+      remote?.breaker.shutdown();
+      await remote?.store.close();
+    },
+  };
+}
+
+async function connectRedis(
+  config: RedisConfig,
+  metrics: Metrics,
+  logger: Logger,
+): Promise<{ client: RedisClient; remote: GuardedRemote }> {
+  const client = createRedisClient(config, {
+    onError: (error) => logger.warn({ err: error.message }, 'redis connection error'),
+  });
+  try {
+    await waitUntilReady(client, config.dialTimeoutMs);
+  } catch (error) {
+    // Start anyway: the breaker and the local fallback serve until Redis is reachable.
+    logger.error(
+      { err: (error as Error).message },
+      'redis not reachable at start; serving degraded until it is',
+    );
+  }
+  const breaker = new OpossumBreaker(config.breaker, isAvailabilityFailure);
+  breaker.onStateChange((state) => {
+    metrics.breakerState(state);
+    logger.warn({ breakerState: state }, `redis circuit breaker ${state}`);
+  });
+  return { client, remote: new GuardedRemote(new RedisStore(client), breaker, metrics) };
+}

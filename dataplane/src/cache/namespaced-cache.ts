@@ -1,0 +1,341 @@
+import { CacheError, ErrorCode } from '../errors.ts';
+import type { LocalEntry, LocalStore } from '../local/local-store.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { isUnavailable, type GuardedRemote } from '../redis/guarded-remote.ts';
+import type { StoredValue } from '../redis/remote-store.ts';
+import type { CacheLimits } from './limits.ts';
+import { storageKey } from './storage-key.ts';
+import type {
+  BatchGetResult,
+  BatchSetResult,
+  CacheEntry,
+  CacheService,
+  DeleteResult,
+  GetResult,
+  HealthReport,
+  RequestContext,
+  SetOptions,
+  WriteResult,
+} from './types.ts';
+import {
+  resolveTtlMs,
+  validateBatchSize,
+  validateKey,
+  validateNamespace,
+  validateValue,
+} from './validation.ts';
+import type { PendingWrite, WriteJournal } from './write-journal.ts';
+
+export interface NamespacedCacheDeps {
+  limits: CacheLimits;
+  /** The near-cache and fallback; undefined when CACHE_LOCAL_CACHE_ENABLED=false. */
+  local: LocalStore | undefined;
+  /** Redis behind its circuit breaker; undefined in the embedded default. */
+  remote: GuardedRemote | undefined;
+  /** Writes accepted while Redis is unreachable (see DegradedReplayer). */
+  journal: WriteJournal;
+  metrics: Metrics;
+  now?: () => number;
+  brokerStatus?: () => string;
+}
+
+/** What the local side knows of a key: a value, a known absence (tombstone), or nothing. */
+type LocalLookup = { kind: 'value'; entry: LocalEntry } | { kind: 'absent' } | { kind: 'unknown' };
+
+/**
+ * The CacheService: Redis as the shared store with the local cache in front of it (near-cache) and
+ * behind it (fallback while the breaker is open). Without Redis (the embedded default) the local
+ * cache is the store.
+ */
+export class NamespacedCache implements CacheService {
+  readonly #limits: CacheLimits;
+  readonly #local: LocalStore | undefined;
+  readonly #remote: GuardedRemote | undefined;
+  readonly #journal: WriteJournal;
+  readonly #metrics: Metrics;
+  readonly #now: () => number;
+  readonly #brokerStatus: () => string;
+
+  constructor(deps: NamespacedCacheDeps) {
+    if (deps.local === undefined && deps.remote === undefined) {
+      throw new Error('NamespacedCache needs a local cache, Redis, or both');
+    }
+    this.#limits = deps.limits;
+    this.#local = deps.local;
+    this.#remote = deps.remote;
+    this.#journal = deps.journal;
+    this.#metrics = deps.metrics;
+    this.#now = deps.now ?? Date.now;
+    this.#brokerStatus = deps.brokerStatus ?? (() => 'disabled');
+  }
+
+  async get(_ctx: RequestContext, namespace: string, key: string): Promise<GetResult> {
+    validateNamespace(namespace);
+    validateKey(key, this.#limits);
+    const storage = storageKey(namespace, key);
+    const degraded = this.#isDegraded();
+
+    const known = this.#lookupLocal(storage);
+    if (known.kind === 'value') return this.#hit(namespace, toEntry(known.entry, 'local', degraded));
+    if (known.kind === 'absent' || this.#remote === undefined) return this.#miss(namespace, degraded);
+
+    let stored: StoredValue | undefined;
+    try {
+      stored = await this.#remote.call('get', (store) => store.get(storage));
+    } catch (error) {
+      if (isUnavailable(error)) {
+        throw new CacheError(
+          error.code,
+          `${error.message}; the local cache does not hold this key, so it cannot be answered now`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+    if (stored === undefined) return this.#miss(namespace, false);
+    this.#keepLocally(storage, stored);
+    return this.#hit(namespace, toEntry(stored, 'redis', false));
+  }
+
+  async set(
+    _ctx: RequestContext,
+    namespace: string,
+    key: string,
+    value: Buffer,
+    opts: SetOptions = {},
+  ): Promise<WriteResult> {
+    validateNamespace(namespace);
+    validateKey(key, this.#limits);
+    validateValue(value, this.#limits);
+    const ttlMs = resolveTtlMs(opts.ttlMs, this.#limits);
+    rejectEncryption(opts);
+    const writtenAt = this.#now();
+    const storage = storageKey(namespace, key);
+    const stored: StoredValue = { value, writtenAt, expiresAt: writtenAt + ttlMs };
+
+    if (this.#remote === undefined) {
+      this.#storeEmbedded([[storage, stored]]);
+      return { degraded: false };
+    }
+    try {
+      await this.#remote.call('set', (store) => store.set(storage, stored));
+    } catch (error) {
+      if (!isUnavailable(error)) throw error;
+      this.#recordDegraded(error, [[storage, { kind: 'set', stored }]]);
+      return { degraded: true };
+    }
+    this.#journal.remove(storage);
+    this.#keepLocally(storage, stored);
+    return { degraded: false };
+  }
+
+  async delete(_ctx: RequestContext, namespace: string, key: string): Promise<DeleteResult> {
+    validateNamespace(namespace);
+    validateKey(key, this.#limits);
+    const storage = storageKey(namespace, key);
+
+    if (this.#remote === undefined) {
+      const existed = this.#local?.get(storage) !== undefined;
+      this.#local?.delete(storage);
+      return { deleted: existed, degraded: false };
+    }
+    let deleted: boolean;
+    try {
+      deleted = await this.#remote.call('del', (store) => store.delete(storage));
+    } catch (error) {
+      if (!isUnavailable(error)) throw error;
+      const existed = this.#lookupLocal(storage).kind === 'value';
+      this.#recordDegraded(error, [[storage, { kind: 'delete', deletedAt: this.#now() }]]);
+      this.#local?.delete(storage);
+      return { deleted: existed, degraded: true };
+    }
+    this.#journal.remove(storage);
+    this.#local?.delete(storage);
+    return { deleted, degraded: false };
+  }
+
+  async batchGet(_ctx: RequestContext, namespace: string, keys: readonly string[]): Promise<BatchGetResult> {
+    validateNamespace(namespace);
+    const unique = [...new Set(keys)];
+    validateBatchSize(unique.length, this.#limits);
+    for (const key of unique) validateKey(key, this.#limits);
+
+    const result: BatchGetResult = {
+      values: new Map(),
+      missingKeys: [],
+      unavailableKeys: [],
+      degraded: false,
+    };
+    const toFetch: string[] = [];
+    for (const key of unique) {
+      const known = this.#lookupLocal(storageKey(namespace, key));
+      if (known.kind === 'value') result.values.set(key, known.entry.value);
+      else if (known.kind === 'absent' || this.#remote === undefined) result.missingKeys.push(key);
+      else toFetch.push(key);
+    }
+    this.#metrics.hit(namespace, 'local', result.values.size);
+    result.degraded = this.#isDegraded();
+
+    if (toFetch.length > 0 && this.#remote !== undefined) {
+      const storageKeys = toFetch.map((key) => storageKey(namespace, key));
+      try {
+        const fetched = await this.#remote.call('mget', (store) => store.getMany(storageKeys));
+        let hits = 0;
+        toFetch.forEach((key, index) => {
+          const stored = fetched[index];
+          if (stored === undefined) return void result.missingKeys.push(key);
+          hits += 1;
+          result.values.set(key, stored.value);
+          this.#keepLocally(storageKeys[index] as string, stored);
+        });
+        this.#metrics.hit(namespace, 'redis', hits);
+      } catch (error) {
+        if (!isUnavailable(error)) throw error;
+        if (result.values.size === 0 && result.missingKeys.length === 0) throw error;
+        result.unavailableKeys = toFetch;
+        result.degraded = true;
+      }
+    }
+    this.#metrics.miss(namespace, result.missingKeys.length);
+    return result;
+  }
+
+  async batchSet(
+    _ctx: RequestContext,
+    namespace: string,
+    entries: ReadonlyMap<string, Buffer>,
+    opts: SetOptions = {},
+  ): Promise<BatchSetResult> {
+    validateNamespace(namespace);
+    validateBatchSize(entries.size, this.#limits);
+    for (const [key, value] of entries) {
+      validateKey(key, this.#limits);
+      validateValue(value, this.#limits);
+    }
+    const ttlMs = resolveTtlMs(opts.ttlMs, this.#limits);
+    rejectEncryption(opts);
+    const writtenAt = this.#now();
+    const writes = [...entries].map(
+      ([key, value]) =>
+        [storageKey(namespace, key), { value, writtenAt, expiresAt: writtenAt + ttlMs }] as [
+          string,
+          StoredValue,
+        ],
+    );
+
+    if (this.#remote === undefined) {
+      this.#storeEmbedded(writes);
+      return { storedCount: writes.length, degraded: false };
+    }
+    try {
+      await this.#remote.call('mset', (store) => store.setMany(writes));
+    } catch (error) {
+      if (!isUnavailable(error)) throw error;
+      this.#recordDegraded(
+        error,
+        writes.map(([storage, stored]) => [storage, { kind: 'set', stored }]),
+      );
+      return { storedCount: writes.length, degraded: true };
+    }
+    for (const [storage, stored] of writes) {
+      this.#journal.remove(storage);
+      this.#keepLocally(storage, stored);
+    }
+    return { storedCount: writes.length, degraded: false };
+  }
+
+  health(): HealthReport {
+    const brokerStatus = this.#brokerStatus();
+    const pendingWrites = this.#journal.size;
+    if (this.#remote === undefined) {
+      return {
+        healthy: true,
+        ready: true,
+        mode: 'embedded',
+        redisStatus: 'embedded',
+        brokerStatus,
+        breakerState: 'none',
+        pendingWrites,
+      };
+    }
+    const breakerState = this.#remote.breaker.state();
+    const connected = this.#remote.store.isConnected();
+    const redisStatus = breakerState !== 'closed' ? 'degraded' : connected ? 'up' : 'down';
+    const healthy = redisStatus === 'up' || this.#local !== undefined;
+    return {
+      healthy,
+      ready: healthy,
+      mode: this.#remote.store.mode,
+      redisStatus,
+      brokerStatus,
+      breakerState,
+      pendingWrites,
+    };
+  }
+
+  /** Pending degraded writes win over the near-cache: they are the newest this replica knows. */
+  #lookupLocal(storage: string): LocalLookup {
+    const pending = this.#journal.get(storage);
+    if (pending !== undefined) {
+      if (pending.kind === 'set' && pending.stored.expiresAt > this.#now()) {
+        return { kind: 'value', entry: pending.stored };
+      }
+      return { kind: 'absent' };
+    }
+    const entry = this.#local?.get(storage);
+    return entry === undefined ? { kind: 'unknown' } : { kind: 'value', entry };
+  }
+
+  /** Near-cache fill: only values whose expiry is known, so the local copy never outlives Redis's. */
+  #keepLocally(storage: string, stored: StoredValue): void {
+    if (this.#local === undefined) return;
+    if (stored.expiresAt > this.#now()) this.#local.set(storage, stored);
+    else this.#local.delete(storage);
+  }
+
+  #storeEmbedded(writes: ReadonlyArray<readonly [string, StoredValue]>): void {
+    const local = this.#local as LocalStore;
+    for (const [storage, stored] of writes) {
+      if (!local.set(storage, stored)) {
+        throw new CacheError(
+          ErrorCode.PayloadTooLarge,
+          'the value does not fit in the local cache (CACHE_MAX_MEMORY_MB); nothing was stored',
+        );
+      }
+    }
+  }
+
+  /** Keeps writes locally for replay; without a local cache there is nowhere to keep them. */
+  #recordDegraded(cause: CacheError, writes: ReadonlyArray<readonly [string, PendingWrite]>): void {
+    if (this.#local === undefined) throw cause;
+    this.#journal.record(writes);
+    for (const [storage] of writes) this.#local.delete(storage);
+  }
+
+  #isDegraded(): boolean {
+    return this.#remote !== undefined && this.#remote.breaker.state() !== 'closed';
+  }
+
+  #hit(namespace: string, entry: CacheEntry): GetResult {
+    this.#metrics.hit(namespace, entry.source);
+    return { entry, degraded: entry.degraded };
+  }
+
+  #miss(namespace: string, degraded: boolean): GetResult {
+    this.#metrics.miss(namespace);
+    return { entry: undefined, degraded };
+  }
+}
+
+function toEntry(stored: StoredValue, source: CacheEntry['source'], degraded: boolean): CacheEntry {
+  return { value: stored.value, source, expiresAt: stored.expiresAt, degraded };
+}
+
+function rejectEncryption(opts: SetOptions): void {
+  if (opts.encrypt === true) {
+    throw new CacheError(
+      ErrorCode.EncryptionUnavailable,
+      'value encryption is not available yet: send the value without "encrypt"',
+    );
+  }
+}
