@@ -44,6 +44,7 @@ export function freshNamespace(prefix: string): string {
 
 /** Keys as users write them, including the characters Redis gives meaning to (`{`, `}`, `:`, `*`). */
 export const keyArbitrary = fc.oneof(
+  // eslint-disable-next-line no-control-regex
   fc.string({ minLength: 1, maxLength: 40 }).filter((key) => !/[\u0000-\u001f\u007f]/.test(key)),
   fc.constantFrom('{tag}', 'a{b}c', '{}', '%7B', 'x:y', '*', '?', '[a]', 'key with spaces', 'ключ', '🔑'),
 );
