@@ -10,7 +10,7 @@ export interface DegradedReplayerDeps {
   local: LocalStore | undefined;
   metrics: Metrics;
   logger: Logger;
-  /** How often to probe Redis and retry the replay while writes are pending. */
+  /** How often to probe Redis while the breaker is not closed, and to retry pending replays. */
   intervalMs: number;
   now?: () => number;
   /** Writes replayed at once. */
@@ -20,8 +20,8 @@ export interface DegradedReplayerDeps {
 /**
  * Replays degraded writes to Redis once it is back (SEED-DESIGN property 18). Values are written
  * only if Redis holds nothing newer, and tombstones delete only what is not newer, so a replay never
- * overwrites a later write from another replica. While writes are pending and the breaker is not
- * closed, it probes Redis (PING through the breaker) so that recovery is noticed without traffic.
+ * overwrites a later write from another replica. While the breaker is not closed it probes Redis
+ * (PING through the breaker) every interval, so that recovery is noticed without traffic.
  */
 export class DegradedReplayer {
   readonly #deps: DegradedReplayerDeps;
@@ -58,7 +58,6 @@ export class DegradedReplayer {
 
   async #pass(): Promise<void> {
     const { journal, remote } = this.#deps;
-    if (journal.size === 0) return;
     if (remote.breaker.state() !== 'closed') {
       try {
         await remote.call('ping', (store) => store.ping());
@@ -66,6 +65,7 @@ export class DegradedReplayer {
         return;
       }
     }
+    if (journal.size === 0) return;
     const pending = journal.snapshot();
     const concurrency = this.#deps.concurrency ?? 32;
     let stopped = false;

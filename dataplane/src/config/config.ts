@@ -41,7 +41,6 @@ const EnvSchema = z.object({
   REDIS_BREAKER_MAX_FAILURES: integer(1, 1_000_000).default(5),
   REDIS_BREAKER_TIMEOUT: positiveDuration.default(10_000),
   REDIS_BREAKER_HALF_OPEN_MAX_REQS: integer(1, 1).default(1),
-  REDIS_BREAKER_WINDOW: positiveDuration.default(10_000),
   REDIS_REPLAY_INTERVAL: positiveDuration.default(1000),
 
   AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -84,7 +83,6 @@ export interface RedisConfig {
     maxFailures: number;
     openTimeoutMs: number;
     halfOpenMaxRequests: number;
-    windowMs: number;
   };
   replayIntervalMs: number;
 }
@@ -201,7 +199,6 @@ function toConfig(env: Env): Config {
               maxFailures: env.REDIS_BREAKER_MAX_FAILURES,
               openTimeoutMs: env.REDIS_BREAKER_TIMEOUT,
               halfOpenMaxRequests: env.REDIS_BREAKER_HALF_OPEN_MAX_REQS,
-              windowMs: env.REDIS_BREAKER_WINDOW,
             },
             replayIntervalMs: env.REDIS_REPLAY_INTERVAL,
           },

@@ -17,14 +17,12 @@ export interface CircuitBreaker {
 }
 
 export interface CircuitBreakerConfig {
-  /** Failed calls within the window, all failing, that open the circuit. */
+  /** Consecutive failed calls that open the circuit. */
   maxFailures: number;
   /** How long the circuit stays open before a probe is let through. */
   openTimeoutMs: number;
   /** Calls let through while half-open. */
   halfOpenMaxRequests: number;
-  /** The rolling window in which failures are counted. */
-  windowMs: number;
 }
 
 /** Thrown, without calling the dependency, while the circuit is open. */

@@ -10,10 +10,10 @@ type Operation = () => Promise<unknown>;
 
 /**
  * The CircuitBreaker interface over opossum. It opens after `maxFailures` consecutive failures (the
- * seed's rule, counted here), or when more than half of the calls in the rolling window failed and
- * there were at least `maxFailures` of them (opossum's own rule, which catches a flapping
- * dependency). Half-open: opossum lets exactly one probe through; the others fail fast until it
- * settles; a failed probe re-opens the circuit, a successful one closes it.
+ * seed's rule, counted here; opossum's own failure-rate rule is switched off because it opens on a
+ * share of a window's calls, before `maxFailures` failures when traffic is light). Half-open: opossum
+ * lets exactly one probe through; the others fail fast until it settles; a failed probe re-opens the
+ * circuit, a successful one closes it.
  */
 export class OpossumBreaker implements CircuitBreaker {
   readonly #config: CircuitBreakerConfig;
@@ -70,10 +70,7 @@ export class OpossumBreaker implements CircuitBreaker {
     const breaker = new OpossumCircuitBreaker((operation: Operation) => operation(), {
       timeout: false,
       resetTimeout: this.#config.openTimeoutMs,
-      rollingCountTimeout: this.#config.windowMs,
-      rollingCountBuckets: 10,
-      volumeThreshold: this.#config.maxFailures,
-      errorThresholdPercentage: 50,
+      errorThresholdPercentage: 100, // an error rate is never above 100%: the rule above decides
       enableSnapshots: false,
       errorFilter: (error: unknown) => !this.#isFailure(error),
     });

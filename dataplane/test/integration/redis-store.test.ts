@@ -27,7 +27,7 @@ function redisConfig(addresses: string[], clusterMode: boolean, autoPipelining: 
     dialTimeoutMs: 1000,
     commandTimeoutMs: COMMAND_TIMEOUT_MS,
     autoPipelining,
-    breaker: { maxFailures: 5, openTimeoutMs: 10_000, halfOpenMaxRequests: 1, windowMs: 10_000 },
+    breaker: { maxFailures: 5, openTimeoutMs: 10_000, halfOpenMaxRequests: 1 },
     replayIntervalMs: 1000,
   };
 }

@@ -129,7 +129,7 @@ for (const mode of ['standalone', 'cluster'] as const) {
           async (maxFailures, callsWhileOpen, concurrentProbes) => {
             const { store, calls } = countingStore(real);
             const breaker = new OpossumBreaker(
-              { maxFailures, openTimeoutMs: 25, halfOpenMaxRequests: 1, windowMs: 10_000 },
+              { maxFailures, openTimeoutMs: 25, halfOpenMaxRequests: 1 },
               isAvailabilityFailure,
             );
             const remote = new GuardedRemote(store, breaker, backend.replica.metrics);
@@ -172,7 +172,7 @@ for (const mode of ['standalone', 'cluster'] as const) {
     }
     // A successful probe closes the circuit again.
     const breaker = new OpossumBreaker(
-      { maxFailures: 1, openTimeoutMs: 25, halfOpenMaxRequests: 1, windowMs: 10_000 },
+      { maxFailures: 1, openTimeoutMs: 25, halfOpenMaxRequests: 1 },
       isAvailabilityFailure,
     );
     const remote = new GuardedRemote(real, breaker, backend.replica.metrics);
