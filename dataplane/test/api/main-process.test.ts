@@ -50,7 +50,11 @@ test('the embedded default says so and prints a token that works for the default
   const main = await startMain({});
   try {
     t.regex(main.stdout(), /embedded mode: no REDIS_ADDRESSES/);
-    const token = /Development token[^\n]*\n\n\s+(\S+)/.exec(main.stderr())?.[1];
+    const tokenPattern = /Development token[^\n]*\n\n\s+(\S+)\n/;
+    for (let waited = 0; !tokenPattern.test(main.stderr()) && waited < 5000; waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const token = tokenPattern.exec(main.stderr())?.[1];
     t.truthy(token, main.stderr());
     const url = `http://127.0.0.1:${main.httpPort}/api/v1/cache/default/greeting`;
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
