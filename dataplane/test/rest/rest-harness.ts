@@ -1,3 +1,4 @@
+import type { CacheService } from '../../src/cache/types.ts';
 // The REST adapter on a real loopback socket, over the fake CacheService, with captured log lines
 // and recorded request metrics.
 import { createServer } from 'node:http';
@@ -73,6 +74,8 @@ export interface RestHarness {
 
 export interface HarnessOptions {
   limits?: Partial<FakeCacheLimits>;
+  /** A real CacheService to serve instead of the fake (the fake still backs `cache`, unused then). */
+  service?: CacheService;
   metrics?: Metrics;
   metricsPath?: string;
 }
@@ -86,7 +89,7 @@ export async function startRestHarness(
   const recording = createRecordingMetrics();
   const logs: Array<Record<string, unknown>> = [];
   const deps: TransportDeps = {
-    cache,
+    cache: options.service ?? cache,
     verifier: new JwtVerifier({ secret: SECRET, issuer: ISSUER, audience: AUDIENCE }),
     metrics: options.metrics ?? recording,
     logger: createLogger('debug', captureLines(logs)),

@@ -1,6 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import test from 'ava';
 import fc from 'fast-check';
+import { buildTestStack, standaloneEnv } from '../support/cache-fixture.ts';
+import { startRedisStandalone } from '../support/redis-harness.ts';
 import { makeToken, TOKEN_KINDS } from './jwt-tokens.ts';
 import { responseBodySchema, templateOf } from './openapi-validator.ts';
 import {
@@ -115,7 +117,14 @@ interface Checker {
 }
 
 test('Property 9: REST JSON Payload Consistency', async (t) => {
-  const api = await startRestHarness(t, { limits: { maxKeyBytes: 1024 } });
+  // The real cache service on a real Redis: responses are what users get, not what a fake says.
+  const redis = await startRedisStandalone();
+  const stack = await buildTestStack(standaloneEnv(redis));
+  t.teardown(async () => {
+    await stack.close();
+    await redis.stop();
+  });
+  const api = await startRestHarness(t, { service: stack.cache });
   let run = 0;
 
   await fc.assert(
