@@ -7,6 +7,7 @@ import { createRedisClient, waitUntilReady, type RedisClient } from '../redis/co
 import { GuardedRemote, isAvailabilityFailure } from '../redis/guarded-remote.ts';
 import { RedisStore } from '../redis/redis-store.ts';
 import { OpossumBreaker } from '../resilience/opossum-breaker.ts';
+import { NO_INVALIDATION, type Invalidation } from '../invalidation/invalidation.ts';
 import { DegradedReplayer } from './degraded-replayer.ts';
 import { NamespacedCache } from './namespaced-cache.ts';
 import { WriteJournal } from './write-journal.ts';
@@ -25,7 +26,12 @@ export interface CacheStack {
 }
 
 /** Builds the cache service from configuration: local store, Redis behind its breaker, replay. */
-export async function buildCacheStack(config: Config, metrics: Metrics, logger: Logger): Promise<CacheStack> {
+export async function buildCacheStack(
+  config: Config,
+  metrics: Metrics,
+  logger: Logger,
+  invalidation: Invalidation = NO_INVALIDATION,
+): Promise<CacheStack> {
   const journal = new WriteJournal({
     maxEntries: config.cache.degradedMaxPending,
     maxBytes: config.cache.degradedMaxPendingBytes,
@@ -46,7 +52,16 @@ export async function buildCacheStack(config: Config, metrics: Metrics, logger: 
 
   const redis = config.redis === undefined ? undefined : await connectRedis(config.redis, metrics, logger);
   const remote = redis?.remote;
-  const cache = new NamespacedCache({ limits: config.cache, local, remote, journal, metrics });
+  const cache = new NamespacedCache({
+    limits: config.cache,
+    local,
+    remote,
+    journal,
+    metrics,
+    brokerStatus: () => invalidation.status(),
+    onChange: invalidation.onChange,
+    nearCacheTrusted: invalidation.nearCacheTrusted,
+  });
   const replayer =
     remote === undefined || config.redis === undefined
       ? undefined

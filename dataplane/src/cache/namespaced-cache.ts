@@ -25,6 +25,7 @@ import {
   validateValue,
 } from './validation.ts';
 import type { PendingWrite, WriteJournal } from './write-journal.ts';
+import type { InvalidationTarget } from '../invalidation/invalidation-receiver.ts';
 
 export interface NamespacedCacheDeps {
   limits: CacheLimits;
@@ -37,7 +38,21 @@ export interface NamespacedCacheDeps {
   metrics: Metrics;
   now?: () => number;
   brokerStatus?: () => string;
+  /** Told of every accepted write (Redis or degraded), to publish invalidation events. */
+  onChange?: ChangeListener;
+  /**
+   * Whether local entries can be served while Redis is reachable: false while the invalidation
+   * feed is down, since other replicas' writes would go unnoticed. Default: always.
+   */
+  nearCacheTrusted?: () => boolean;
 }
+
+export type ChangeListener = (
+  namespace: string,
+  keys: string[],
+  action: 'update' | 'delete',
+  timestamp: number,
+) => void;
 
 /** What the local side knows of a key: a value, a known absence (tombstone), or nothing. */
 type LocalLookup = { kind: 'value'; entry: LocalEntry } | { kind: 'absent' } | { kind: 'unknown' };
@@ -47,7 +62,7 @@ type LocalLookup = { kind: 'value'; entry: LocalEntry } | { kind: 'absent' } | {
  * behind it (fallback while the breaker is open). Without Redis (the embedded default) the local
  * cache is the store.
  */
-export class NamespacedCache implements CacheService {
+export class NamespacedCache implements CacheService, InvalidationTarget {
   readonly #limits: CacheLimits;
   readonly #local: LocalStore | undefined;
   readonly #remote: GuardedRemote | undefined;
@@ -55,6 +70,8 @@ export class NamespacedCache implements CacheService {
   readonly #metrics: Metrics;
   readonly #now: () => number;
   readonly #brokerStatus: () => string;
+  readonly #onChange: ChangeListener;
+  readonly #nearCacheTrusted: () => boolean;
 
   constructor(deps: NamespacedCacheDeps) {
     if (deps.local === undefined && deps.remote === undefined) {
@@ -67,6 +84,8 @@ export class NamespacedCache implements CacheService {
     this.#metrics = deps.metrics;
     this.#now = deps.now ?? Date.now;
     this.#brokerStatus = deps.brokerStatus ?? (() => 'disabled');
+    this.#onChange = deps.onChange ?? (() => {});
+    this.#nearCacheTrusted = deps.nearCacheTrusted ?? (() => true);
   }
 
   async get(_ctx: RequestContext, namespace: string, key: string): Promise<GetResult> {
@@ -75,7 +94,7 @@ export class NamespacedCache implements CacheService {
     const storage = storageKey(namespace, key);
     const degraded = this.#isDegraded();
 
-    const known = this.#lookupLocal(storage);
+    const known = this.#lookupLocal(storage, this.#nearCacheTrusted());
     if (known.kind === 'value') return this.#hit(namespace, toEntry(known.entry, 'local', degraded));
     if (known.kind === 'absent' || this.#remote === undefined) return this.#miss(namespace, degraded);
 
@@ -84,6 +103,9 @@ export class NamespacedCache implements CacheService {
       stored = await this.#remote.call('get', (store) => store.get(storage));
     } catch (error) {
       if (isUnavailable(error)) {
+        // Untrusted near-cache entries still beat nothing while Redis is unreachable.
+        const fallback = this.#local?.get(storage);
+        if (fallback !== undefined) return this.#hit(namespace, toEntry(fallback, 'local', true));
         throw new CacheError(
           error.code,
           `${error.message}; the local cache does not hold this key, so it cannot be answered now`,
@@ -115,18 +137,21 @@ export class NamespacedCache implements CacheService {
 
     if (this.#remote === undefined) {
       this.#storeEmbedded([[storage, stored]]);
+      this.#onChange(namespace, [key], 'update', writtenAt);
       return { degraded: false };
     }
+    let degraded = false;
     try {
       await this.#remote.call('set', (store) => store.set(storage, stored));
+      this.#journal.remove(storage);
+      this.#keepLocally(storage, stored);
     } catch (error) {
       if (!isUnavailable(error)) throw error;
       this.#recordDegraded(error, [[storage, { kind: 'set', stored }]]);
-      return { degraded: true };
+      degraded = true;
     }
-    this.#journal.remove(storage);
-    this.#keepLocally(storage, stored);
-    return { degraded: false };
+    this.#onChange(namespace, [key], 'update', writtenAt);
+    return { degraded };
   }
 
   async delete(_ctx: RequestContext, namespace: string, key: string): Promise<DeleteResult> {
@@ -134,24 +159,27 @@ export class NamespacedCache implements CacheService {
     validateKey(key, this.#limits);
     const storage = storageKey(namespace, key);
 
+    const deletedAt = this.#now();
     if (this.#remote === undefined) {
       const existed = this.#local?.get(storage) !== undefined;
       this.#local?.delete(storage);
+      this.#onChange(namespace, [key], 'delete', deletedAt);
       return { deleted: existed, degraded: false };
     }
-    let deleted: boolean;
+    let result: DeleteResult;
     try {
-      deleted = await this.#remote.call('del', (store) => store.delete(storage));
+      const deleted = await this.#remote.call('del', (store) => store.delete(storage));
+      this.#journal.remove(storage);
+      this.#local?.delete(storage);
+      result = { deleted, degraded: false };
     } catch (error) {
       if (!isUnavailable(error)) throw error;
-      const existed = this.#lookupLocal(storage).kind === 'value';
-      this.#recordDegraded(error, [[storage, { kind: 'delete', deletedAt: this.#now() }]]);
-      this.#local?.delete(storage);
-      return { deleted: existed, degraded: true };
+      const existed = this.#lookupLocal(storage, true).kind === 'value';
+      this.#recordDegraded(error, [[storage, { kind: 'delete', deletedAt }]]);
+      result = { deleted: existed, degraded: true };
     }
-    this.#journal.remove(storage);
-    this.#local?.delete(storage);
-    return { deleted, degraded: false };
+    this.#onChange(namespace, [key], 'delete', deletedAt);
+    return result;
   }
 
   async batchGet(_ctx: RequestContext, namespace: string, keys: readonly string[]): Promise<BatchGetResult> {
@@ -167,8 +195,9 @@ export class NamespacedCache implements CacheService {
       degraded: false,
     };
     const toFetch: string[] = [];
+    const trusted = this.#nearCacheTrusted();
     for (const key of unique) {
-      const known = this.#lookupLocal(storageKey(namespace, key));
+      const known = this.#lookupLocal(storageKey(namespace, key), trusted);
       if (known.kind === 'value') result.values.set(key, known.entry.value);
       else if (known.kind === 'absent' || this.#remote === undefined) result.missingKeys.push(key);
       else toFetch.push(key);
@@ -225,23 +254,26 @@ export class NamespacedCache implements CacheService {
 
     if (this.#remote === undefined) {
       this.#storeEmbedded(writes);
+      this.#onChange(namespace, [...entries.keys()], 'update', writtenAt);
       return { storedCount: writes.length, degraded: false };
     }
+    let degraded = false;
     try {
       await this.#remote.call('mset', (store) => store.setMany(writes));
+      for (const [storage, stored] of writes) {
+        this.#journal.remove(storage);
+        this.#keepLocally(storage, stored);
+      }
     } catch (error) {
       if (!isUnavailable(error)) throw error;
       this.#recordDegraded(
         error,
         writes.map(([storage, stored]) => [storage, { kind: 'set', stored }]),
       );
-      return { storedCount: writes.length, degraded: true };
+      degraded = true;
     }
-    for (const [storage, stored] of writes) {
-      this.#journal.remove(storage);
-      this.#keepLocally(storage, stored);
-    }
-    return { storedCount: writes.length, degraded: false };
+    this.#onChange(namespace, [...entries.keys()], 'update', writtenAt);
+    return { storedCount: writes.length, degraded };
   }
 
   health(): HealthReport {
@@ -273,8 +305,50 @@ export class NamespacedCache implements CacheService {
     };
   }
 
-  /** Pending degraded writes win over the near-cache: they are the newest this replica knows. */
-  #lookupLocal(storage: string): LocalLookup {
+  invalidateLocal(namespace: string, keys: readonly string[], timestamp: number): void {
+    for (const key of keys) {
+      const storage = storageKey(namespace, key);
+      this.#local?.delete(storage);
+      const pending = this.#journal.get(storage);
+      if (pending !== undefined && writeTime(pending) < timestamp) this.#journal.remove(storage, pending);
+    }
+  }
+
+  clearLocalNamespace(namespace: string): void {
+    const local = this.#local;
+    if (local === undefined) return;
+    const prefix = storageKey(namespace, '');
+    for (const storage of [...local.keys()]) if (storage.startsWith(prefix)) local.delete(storage);
+  }
+
+  clearLocal(): void {
+    this.#local?.clear();
+  }
+
+  async deleteShared(namespace: string, keys: readonly string[], timestamp: number): Promise<void> {
+    const remote = this.#remote;
+    if (remote === undefined) return;
+    const storageKeys = keys.map((key) => storageKey(namespace, key));
+    try {
+      await Promise.all(
+        storageKeys.map((storage) =>
+          remote.call('del_if', (store) => store.deleteIfNotNewer(storage, timestamp)),
+        ),
+      );
+    } catch (error) {
+      if (!isUnavailable(error)) throw error;
+      this.#recordDegraded(
+        error,
+        storageKeys.map((storage) => [storage, { kind: 'delete', deletedAt: timestamp }]),
+      );
+    }
+  }
+
+  /**
+   * What this replica knows of a key without Redis. Pending degraded writes win: they are the
+   * newest it knows. Near-cache entries count only when `useNearCache`.
+   */
+  #lookupLocal(storage: string, useNearCache: boolean): LocalLookup {
     const pending = this.#journal.get(storage);
     if (pending !== undefined) {
       if (pending.kind === 'set' && pending.stored.expiresAt > this.#now()) {
@@ -282,7 +356,7 @@ export class NamespacedCache implements CacheService {
       }
       return { kind: 'absent' };
     }
-    const entry = this.#local?.get(storage);
+    const entry = useNearCache ? this.#local?.get(storage) : undefined;
     return entry === undefined ? { kind: 'unknown' } : { kind: 'value', entry };
   }
 
@@ -329,6 +403,10 @@ export class NamespacedCache implements CacheService {
 
 function toEntry(stored: StoredValue, source: CacheEntry['source'], degraded: boolean): CacheEntry {
   return { value: stored.value, source, expiresAt: stored.expiresAt, degraded };
+}
+
+function writeTime(write: PendingWrite): number {
+  return write.kind === 'set' ? write.stored.writtenAt : write.deletedAt;
 }
 
 function rejectEncryption(opts: SetOptions): void {

@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { z } from 'zod';
+import type { BrokerConfig } from '../invalidation/message-broker.ts';
 import { bool, duration, integer, list, port, positiveDuration } from './env-types.ts';
 
 /** Raised when the environment does not describe a valid configuration; one line per bad value. */
@@ -42,6 +45,22 @@ const EnvSchema = z.object({
   REDIS_BREAKER_TIMEOUT: positiveDuration.default(10_000),
   REDIS_BREAKER_HALF_OPEN_MAX_REQS: integer(1, 1).default(1),
   REDIS_REPLAY_INTERVAL: positiveDuration.default(1000),
+
+  BROKER_TYPE: z.enum(['kafka', 'rabbitmq'], 'expected kafka or rabbitmq').default('rabbitmq'),
+  BROKER_URL: list.default([]),
+  BROKER_TOPIC: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,200}$/, 'expected letters, digits, ".", "_" or "-"')
+    .default('cache-invalidation'),
+  BROKER_GROUP_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,200}$/, 'expected letters, digits, ".", "_" or "-"')
+    .default('cache-service'),
+  BROKER_REPLICA_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,200}$/, 'expected letters, digits, ".", "_" or "-"')
+    .optional(),
+  BROKER_CONNECT_TIMEOUT: positiveDuration.default(5000),
 
   AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   AUTH_JWT_ISSUER: z.string().min(1).optional(),
@@ -99,6 +118,8 @@ export interface Config {
   };
   /** Undefined in the embedded default: no Redis, local cache only. */
   redis: RedisConfig | undefined;
+  /** Undefined without BROKER_URL: single-replica mode, no invalidation fan-out. */
+  broker: BrokerConfig | undefined;
   auth: {
     jwtSecret: string | undefined;
     issuer: string | undefined;
@@ -163,6 +184,18 @@ function crossFieldProblems(env: Env): string[] {
       'AUTH_JWT_SECRET: required when NODE_ENV=production (a generated secret is for development only)',
     );
   }
+  if (env.BROKER_TYPE === 'rabbitmq' && env.BROKER_URL.length > 1) {
+    problems.push('BROKER_URL: RabbitMQ takes one amqp:// URL');
+  }
+  for (const url of env.BROKER_URL) {
+    const valid =
+      env.BROKER_TYPE === 'rabbitmq' ? /^amqps?:\/\/\S+$/.test(url) : /^[^:\s/]+:\d{1,5}$/.test(url);
+    if (!valid) {
+      problems.push(
+        `BROKER_URL: "${url}" is not ${env.BROKER_TYPE === 'rabbitmq' ? 'an amqp:// URL' : 'a host:port Kafka broker'}`,
+      );
+    }
+  }
   for (const address of env.REDIS_ADDRESSES) {
     if (!/^(rediss?:\/\/.+|[^:\s/]+:\d{1,5})$/.test(address)) {
       problems.push(`REDIS_ADDRESSES: "${address}" is neither host:port nor a redis:// URL`);
@@ -201,6 +234,17 @@ function toConfig(env: Env): Config {
               halfOpenMaxRequests: env.REDIS_BREAKER_HALF_OPEN_MAX_REQS,
             },
             replayIntervalMs: env.REDIS_REPLAY_INTERVAL,
+          },
+    broker:
+      env.BROKER_URL.length === 0
+        ? undefined
+        : {
+            type: env.BROKER_TYPE,
+            urls: env.BROKER_URL,
+            topic: env.BROKER_TOPIC,
+            groupId: env.BROKER_GROUP_ID,
+            replicaId: env.BROKER_REPLICA_ID ?? `${hostname()}-${randomUUID().slice(0, 8)}`,
+            connectTimeoutMs: env.BROKER_CONNECT_TIMEOUT,
           },
     auth: { jwtSecret: env.AUTH_JWT_SECRET, issuer: env.AUTH_JWT_ISSUER, audience: env.AUTH_JWT_AUDIENCE },
     cache: {

@@ -125,6 +125,10 @@ export class LfuStore implements LocalStore {
     return true;
   }
 
+  keys(): IterableIterator<string> {
+    return this.#nodes.keys();
+  }
+
   clear(): void {
     this.#nodes.clear();
     this.#buckets.head = undefined;

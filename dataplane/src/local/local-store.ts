@@ -31,6 +31,8 @@ export interface LocalStore {
   set(key: string, entry: LocalEntry): boolean;
   delete(key: string): boolean;
   clear(): void;
+  /** The keys held (expired ones included until swept); for rare bulk drops, not the hot path. */
+  keys(): IterableIterator<string>;
   /** Entries held (may include expired entries not yet swept). */
   readonly size: number;
   /** Bytes held, as counted by `entrySize`. */

@@ -71,6 +71,10 @@ export class LruStore implements LocalStore {
     this.#cache.clear();
   }
 
+  keys(): IterableIterator<string> {
+    return this.#cache.keys();
+  }
+
   #isExpired(entry: LocalEntry): boolean {
     return entry.expiresAt <= this.#now();
   }

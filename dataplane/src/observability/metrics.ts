@@ -5,6 +5,18 @@ import type { CircuitState } from '../resilience/circuit-breaker.ts';
 export type Operation = 'get' | 'set' | 'delete' | 'batch_get' | 'batch_set';
 export type Transport = 'rest' | 'grpc';
 export type ReplayOutcome = 'applied' | 'skipped_newer' | 'expired' | 'failed';
+/** What happened to an invalidation event, on the publishing or the receiving side. */
+export type InvalidationOutcome =
+  | 'published'
+  | 'publish_failed'
+  | 'dropped'
+  | 'received'
+  | 'applied'
+  | 'ignored_own'
+  | 'invalid'
+  | 'failed'
+  | 'gap'
+  | 'resync';
 
 /** Everything the data plane counts. Metric names are a public interface: see docs/metrics.md. */
 export interface Metrics {
@@ -19,11 +31,14 @@ export interface Metrics {
   hit(namespace: string, source: CacheSource, count?: number): void;
   miss(namespace: string, count?: number): void;
   localEviction(reason: string): void;
-  /** Gauges read when metrics are scraped. */
-  trackGauges(sources: GaugeSources): void;
+  /** Gauges read when metrics are scraped; later calls add to earlier ones. */
+  trackGauges(sources: Partial<GaugeSources>): void;
   breakerState(state: CircuitState): void;
   replay(outcome: ReplayOutcome): void;
   redisOperation(command: string, seconds: number, failed: boolean): void;
+  invalidation(outcome: InvalidationOutcome): void;
+  /** Time from an event's timestamp (its publisher's clock) to its application here. */
+  invalidationDelay(seconds: number): void;
   /** Prometheus text exposition, or undefined when metrics are disabled. */
   render(): Promise<{ contentType: string; body: string } | undefined>;
 }
@@ -32,6 +47,9 @@ export interface GaugeSources {
   localEntries: () => number;
   localBytes: () => number;
   pendingWrites: () => number;
+  /** 1 while the broker is connected, 0 otherwise (absent: no broker). */
+  brokerUp?: () => number;
+  invalidationQueue?: () => number;
 }
 
 const BREAKER_STATE_VALUE: Record<CircuitState, number> = { closed: 0, open: 1, 'half-open': 2 };
@@ -42,7 +60,7 @@ const LATENCY_BUCKETS = [
 /** prom-client metrics on a registry of their own (one per data plane, so tests can run several). */
 export class PrometheusMetrics implements Metrics {
   readonly registry = new Registry();
-  #gaugeSources: GaugeSources | undefined;
+  #gaugeSources: Partial<GaugeSources> = {};
   readonly #requests = new Counter({
     name: 'cacheplane_requests_total',
     help: 'Cache requests by transport, operation, namespace and result (ok or an error code).',
@@ -114,6 +132,29 @@ export class PrometheusMetrics implements Metrics {
     registers: [this.registry],
   });
 
+  readonly #invalidations = new Counter({
+    name: 'cacheplane_invalidation_events_total',
+    help: 'Invalidation events by outcome: published, publish_failed, dropped, received, applied, ignored_own, invalid, failed, gap, resync.',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly #invalidationDelay = new Histogram({
+    name: 'cacheplane_invalidation_delay_seconds',
+    help: 'Delay from an invalidation event being published to it being applied on this replica.',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly #brokerUp = new Gauge({
+    name: 'cacheplane_broker_up',
+    help: 'Whether the invalidation broker is connected (1) or not (0).',
+    registers: [this.registry],
+  });
+  readonly #invalidationQueue = new Gauge({
+    name: 'cacheplane_invalidation_queue',
+    help: 'Invalidation events waiting to be published.',
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true)
       collectDefaultMetrics({ register: this.registry, prefix: 'cacheplane_' });
@@ -143,8 +184,8 @@ export class PrometheusMetrics implements Metrics {
     this.#evictions.inc({ reason });
   }
 
-  trackGauges(sources: GaugeSources): void {
-    this.#gaugeSources = sources;
+  trackGauges(sources: Partial<GaugeSources>): void {
+    this.#gaugeSources = { ...this.#gaugeSources, ...sources };
   }
 
   breakerState(state: CircuitState): void {
@@ -160,13 +201,24 @@ export class PrometheusMetrics implements Metrics {
     this.#redisDuration.observe({ command, outcome: failed ? 'error' : 'ok' }, seconds);
   }
 
+  invalidation(outcome: InvalidationOutcome): void {
+    this.#invalidations.inc({ outcome });
+  }
+
+  invalidationDelay(seconds: number): void {
+    this.#invalidationDelay.observe(seconds);
+  }
+
   async render(): Promise<{ contentType: string; body: string }> {
     const sources = this.#gaugeSources;
-    if (sources !== undefined) {
-      this.#localEntries.set(sources.localEntries());
-      this.#localBytes.set(sources.localBytes());
-      this.#pending.set(sources.pendingWrites());
-    }
+    const gauges: Array<[Gauge, (() => number) | undefined]> = [
+      [this.#localEntries, sources.localEntries],
+      [this.#localBytes, sources.localBytes],
+      [this.#pending, sources.pendingWrites],
+      [this.#brokerUp, sources.brokerUp],
+      [this.#invalidationQueue, sources.invalidationQueue],
+    ];
+    for (const [gauge, read] of gauges) if (read !== undefined) gauge.set(read());
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 }
@@ -181,6 +233,8 @@ export class NoopMetrics implements Metrics {
   breakerState(): void {}
   replay(): void {}
   redisOperation(): void {}
+  invalidation(): void {}
+  invalidationDelay(): void {}
   render(): Promise<undefined> {
     return Promise.resolve(undefined);
   }

@@ -143,7 +143,7 @@ for (const mode of ['standalone', 'cluster'] as const) {
       fc.asyncProperty(
         keyArbitrary,
         valueArbitrary,
-        fc.integer({ min: 20, max: 120 }),
+        fc.integer({ min: 30, max: 150 }),
         async (key, value, ttlMs) => {
           const namespace = freshNamespace('p4');
           const before = Date.now();
@@ -151,8 +151,9 @@ for (const mode of ['standalone', 'cluster'] as const) {
           const pttl = await client.pttl(storageKey(namespace, key));
           const elapsed = Date.now() - before;
           // Redis holds the TTL we asked for (minus what already elapsed), never more.
-          if (elapsed < ttlMs && (pttl > ttlMs || pttl <= 0)) return false;
-          await sleep(ttlMs - (Date.now() - before) + 15);
+          if (elapsed < ttlMs / 2 && (pttl > ttlMs || pttl <= 0)) return false;
+          // Redis counts the TTL from when it ran the SET, a little after `before` on a busy machine.
+          await sleep(ttlMs - (Date.now() - before) + 50);
           const fromNear = await near.cache.get(ctx, namespace, key);
           const fromRedis = await direct.cache.get(ctx, namespace, key);
           return fromNear.entry === undefined && fromRedis.entry === undefined;
