@@ -9,6 +9,8 @@ import { bindGrpcServer, createGrpcServer, shutdownGrpcServer } from './grpc/ser
 import type { LocalStore } from './local/local-store.ts';
 import type { Logger } from './observability/logger.ts';
 import { NoopMetrics, PrometheusMetrics, type Metrics } from './observability/metrics.ts';
+import { createBroker } from './invalidation/create-broker.ts';
+import { NO_INVALIDATION, brokerInvalidation } from './invalidation/invalidation.ts';
 import { createRestApp } from './rest/app.ts';
 
 export interface DataPlane {
@@ -25,8 +27,13 @@ export interface DataPlane {
 /** Builds and starts the whole data plane from a validated configuration. */
 export async function startDataPlane(config: Config, logger: Logger): Promise<DataPlane> {
   const metrics: Metrics = config.metrics.enabled ? new PrometheusMetrics() : new NoopMetrics();
-  const stack = await buildCacheStack(config, metrics, logger);
+  const invalidation =
+    config.broker === undefined
+      ? NO_INVALIDATION
+      : brokerInvalidation(createBroker(config.broker, logger), config.broker.replicaId, metrics, logger);
+  const stack = await buildCacheStack(config, metrics, logger, invalidation);
   const { cache, local } = stack;
+  await invalidation.start(cache, config.broker?.connectTimeoutMs ?? 0);
 
   const dev =
     config.auth.jwtSecret === undefined
@@ -65,6 +72,7 @@ export async function startDataPlane(config: Config, logger: Logger): Promise<Da
         shutdownGrpcServer(grpc.server, config.server.gracefulTimeoutMs),
         closeHttp(http, config.server.gracefulTimeoutMs),
       ]);
+      await invalidation.close(2000);
       await stack.close();
       logger.info({ pendingWrites: stack.journal.size }, 'data plane stopped');
     },
@@ -91,10 +99,17 @@ function describeMode(logger: Logger, config: Config, local: LocalStore | undefi
       'serving from Redis with the local cache in front',
     );
   }
-  logger.info(
-    { brokerStatus: 'disabled' },
-    'no message broker configured: single-replica mode, no invalidation fan-out',
-  );
+  if (config.broker === undefined) {
+    logger.info(
+      { brokerStatus: 'disabled' },
+      'no message broker configured: single-replica mode, no invalidation fan-out',
+    );
+  } else {
+    logger.info(
+      { broker: config.broker.type, topic: config.broker.topic, replicaId: config.broker.replicaId },
+      'invalidation events fanned out through the broker',
+    );
+  }
 }
 
 function listen(server: Server, host: string, port: number): Promise<void> {

@@ -72,6 +72,11 @@ export class NamespacedCache implements CacheService, InvalidationTarget {
   readonly #brokerStatus: () => string;
   readonly #onChange: ChangeListener;
   readonly #nearCacheTrusted: () => boolean;
+  /**
+   * Bumped by every invalidation. A read or write that started before one must not put what it
+   * got from Redis into the near-cache afterwards: the invalidation may concern that very value.
+   */
+  #invalidationEpoch = 0;
 
   constructor(deps: NamespacedCacheDeps) {
     if (deps.local === undefined && deps.remote === undefined) {
@@ -98,6 +103,7 @@ export class NamespacedCache implements CacheService, InvalidationTarget {
     if (known.kind === 'value') return this.#hit(namespace, toEntry(known.entry, 'local', degraded));
     if (known.kind === 'absent' || this.#remote === undefined) return this.#miss(namespace, degraded);
 
+    const epoch = this.#invalidationEpoch;
     let stored: StoredValue | undefined;
     try {
       stored = await this.#remote.call('get', (store) => store.get(storage));
@@ -115,7 +121,7 @@ export class NamespacedCache implements CacheService, InvalidationTarget {
       throw error;
     }
     if (stored === undefined) return this.#miss(namespace, false);
-    this.#keepLocally(storage, stored);
+    this.#keepLocally(storage, stored, epoch);
     return this.#hit(namespace, toEntry(stored, 'redis', false));
   }
 
@@ -141,10 +147,11 @@ export class NamespacedCache implements CacheService, InvalidationTarget {
       return { degraded: false };
     }
     let degraded = false;
+    const epoch = this.#invalidationEpoch;
     try {
       await this.#remote.call('set', (store) => store.set(storage, stored));
       this.#journal.remove(storage);
-      this.#keepLocally(storage, stored);
+      this.#keepLocally(storage, stored, epoch);
     } catch (error) {
       if (!isUnavailable(error)) throw error;
       this.#recordDegraded(error, [[storage, { kind: 'set', stored }]]);
@@ -207,6 +214,7 @@ export class NamespacedCache implements CacheService, InvalidationTarget {
 
     if (toFetch.length > 0 && this.#remote !== undefined) {
       const storageKeys = toFetch.map((key) => storageKey(namespace, key));
+      const epoch = this.#invalidationEpoch;
       try {
         const fetched = await this.#remote.call('mget', (store) => store.getMany(storageKeys));
         let hits = 0;
@@ -215,7 +223,7 @@ export class NamespacedCache implements CacheService, InvalidationTarget {
           if (stored === undefined) return void result.missingKeys.push(key);
           hits += 1;
           result.values.set(key, stored.value);
-          this.#keepLocally(storageKeys[index] as string, stored);
+          this.#keepLocally(storageKeys[index] as string, stored, epoch);
         });
         this.#metrics.hit(namespace, 'redis', hits);
       } catch (error) {
@@ -258,11 +266,12 @@ export class NamespacedCache implements CacheService, InvalidationTarget {
       return { storedCount: writes.length, degraded: false };
     }
     let degraded = false;
+    const epoch = this.#invalidationEpoch;
     try {
       await this.#remote.call('mset', (store) => store.setMany(writes));
       for (const [storage, stored] of writes) {
         this.#journal.remove(storage);
-        this.#keepLocally(storage, stored);
+        this.#keepLocally(storage, stored, epoch);
       }
     } catch (error) {
       if (!isUnavailable(error)) throw error;
@@ -306,6 +315,7 @@ export class NamespacedCache implements CacheService, InvalidationTarget {
   }
 
   invalidateLocal(namespace: string, keys: readonly string[], timestamp: number): void {
+    this.#invalidationEpoch += 1;
     for (const key of keys) {
       const storage = storageKey(namespace, key);
       this.#local?.delete(storage);
@@ -315,6 +325,7 @@ export class NamespacedCache implements CacheService, InvalidationTarget {
   }
 
   clearLocalNamespace(namespace: string): void {
+    this.#invalidationEpoch += 1;
     const local = this.#local;
     if (local === undefined) return;
     const prefix = storageKey(namespace, '');
@@ -322,6 +333,7 @@ export class NamespacedCache implements CacheService, InvalidationTarget {
   }
 
   clearLocal(): void {
+    this.#invalidationEpoch += 1;
     this.#local?.clear();
   }
 
@@ -360,10 +372,13 @@ export class NamespacedCache implements CacheService, InvalidationTarget {
     return entry === undefined ? { kind: 'unknown' } : { kind: 'value', entry };
   }
 
-  /** Near-cache fill: only values whose expiry is known, so the local copy never outlives Redis's. */
-  #keepLocally(storage: string, stored: StoredValue): void {
+  /**
+   * Near-cache fill after a Redis round trip that started at `epoch`: only values whose expiry is
+   * known (so the local copy never outlives Redis's), and only if no invalidation came in between.
+   */
+  #keepLocally(storage: string, stored: StoredValue, epoch: number): void {
     if (this.#local === undefined) return;
-    if (stored.expiresAt > this.#now()) this.#local.set(storage, stored);
+    if (stored.expiresAt > this.#now() && epoch === this.#invalidationEpoch) this.#local.set(storage, stored);
     else this.#local.delete(storage);
   }
 

@@ -12,16 +12,24 @@ export interface InvalidationPublisherOptions {
   maxQueued?: number;
   /** Publishes in flight at once. */
   concurrency?: number;
-  /** Attempts per event before it is given up (and counted as failed). */
-  attempts?: number;
+  /**
+   * How long an event is retried while the broker is unreachable before it is given up (and
+   * counted as failed): the other replicas learn of the write when the broker is back.
+   */
+  maxRetryMs?: number;
+  /** First retry delay; doubles up to `maxRetryDelayMs`. */
   retryDelayMs?: number;
+  maxRetryDelayMs?: number;
+  now?: () => number;
 }
 
 /**
  * Publishes this replica's invalidation events off the request path: `publish` only numbers the
  * event and queues it; a background pump sends queued events in order, a few at a time, retrying
- * each a bounded number of times. An event that is dropped (queue full or retries exhausted) leaves
- * a gap in its sequence, which makes every receiver drop its local entries of that namespace.
+ * each with capped backoff for at most `maxRetryMs` (so an outage of the broker delays other
+ * replicas' invalidations rather than losing them). An event that is dropped (queue full, or retried
+ * for too long) leaves a gap in its sequence, which makes every receiver drop its local entries of
+ * that namespace.
  */
 export class InvalidationPublisher {
   readonly #options: Required<InvalidationPublisherOptions>;
@@ -30,9 +38,18 @@ export class InvalidationPublisher {
   #inFlight = 0;
   #idle: (() => void) | undefined;
   #closed = false;
+  #abandoned = false;
 
   constructor(options: InvalidationPublisherOptions) {
-    this.#options = { maxQueued: 10_000, concurrency: 16, attempts: 3, retryDelayMs: 100, ...options };
+    this.#options = {
+      maxQueued: 10_000,
+      concurrency: 16,
+      maxRetryMs: 30_000,
+      retryDelayMs: 50,
+      maxRetryDelayMs: 1000,
+      now: Date.now,
+      ...options,
+    };
   }
 
   get queued(): number {
@@ -60,6 +77,7 @@ export class InvalidationPublisher {
       new Promise<void>((resolve) => (this.#idle = resolve)),
       new Promise((resolve) => setTimeout(resolve, timeoutMs).unref()),
     ]);
+    this.#abandoned = true;
   }
 
   #pump(): void {
@@ -75,14 +93,15 @@ export class InvalidationPublisher {
   }
 
   async #send(event: InvalidationEvent): Promise<void> {
-    const { broker, attempts, retryDelayMs, metrics, logger } = this.#options;
-    for (let attempt = 1; attempt <= attempts; attempt += 1) {
+    const { broker, maxRetryMs, retryDelayMs, maxRetryDelayMs, metrics, logger, now } = this.#options;
+    const deadline = now() + maxRetryMs;
+    for (let delay = retryDelayMs; ; delay = Math.min(delay * 2, maxRetryDelayMs)) {
       try {
         await broker.publish(event);
         metrics.invalidation('published');
         return;
       } catch (error) {
-        if (attempt === attempts) {
+        if (this.#abandoned || now() + delay > deadline) {
           metrics.invalidation('publish_failed');
           logger.warn(
             { err: (error as Error).message, namespace: event.namespace, sequence: event.sequence },
@@ -90,7 +109,7 @@ export class InvalidationPublisher {
           );
           return;
         }
-        await new Promise((resolve) => setTimeout(resolve, retryDelayMs * attempt));
+        await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
   }

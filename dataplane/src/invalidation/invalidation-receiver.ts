@@ -59,18 +59,23 @@ export class InvalidationReceiver {
       return;
     }
     this.#checkSequence(event);
-    this.#target.invalidateLocal(event.namespace, event.keys, event.timestamp);
+    // Redis first, then the near-cache, so that a read in between finds Redis already changed.
+    let failed = false;
     if (event.origin === undefined && event.action === 'delete') {
       try {
         await this.#target.deleteShared(event.namespace, event.keys, event.timestamp);
       } catch (error) {
-        this.#metrics.invalidation('failed');
+        failed = true;
         this.#logger.warn(
           { err: (error as Error).message, namespace: event.namespace },
           'external delete not applied to Redis',
         );
-        return;
       }
+    }
+    this.#target.invalidateLocal(event.namespace, event.keys, event.timestamp);
+    if (failed) {
+      this.#metrics.invalidation('failed');
+      return;
     }
     this.#metrics.invalidation('applied');
     this.#metrics.invalidationDelay(Math.max(0, this.#now() - event.timestamp) / 1000);

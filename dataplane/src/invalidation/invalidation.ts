@@ -45,7 +45,9 @@ export function brokerInvalidation(
       const receiver = new InvalidationReceiver({ replicaId, target, metrics, logger });
       broker.onResubscribed(() => receiver.resubscribed());
       const subscribed = broker.subscribe((delivery) => receiver.handle(delivery));
-      const timedOut = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), timeoutMs).unref());
+      const timedOut = new Promise<'timeout'>((resolve) =>
+        setTimeout(() => resolve('timeout'), timeoutMs).unref(),
+      );
       if ((await Promise.race([subscribed.then(() => 'ok' as const), timedOut])) === 'timeout') {
         logger.error({ broker: broker.kind }, 'broker not reachable at start; near-cache off until it is');
       }

@@ -13,7 +13,7 @@ export type TestStack = CacheStack & { metrics: PrometheusMetrics };
 export const ctx: RequestContext = { correlationId: 'test', logger: createLogger('silent') };
 
 /** Fixed seed and at least 100 runs for every property (SEED-DESIGN "Test Configuration"). */
-export const PROPERTY_RUNS = { numRuns: 100, seed: 12345 } as const;
+export const PROPERTY_RUNS = { numRuns: 100, seed: 12345, includeErrorInReport: true } as const;
 
 export function standaloneEnv(server: RedisServerHandle): Record<string, string> {
   return { REDIS_ADDRESSES: server.address };
