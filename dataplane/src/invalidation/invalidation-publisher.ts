@@ -10,6 +10,8 @@ export interface InvalidationPublisherOptions {
   logger: Logger;
   /** Events waiting to be published; past this the oldest is dropped (receivers see the gap). */
   maxQueued?: number;
+  /** Most keys in one event when queued events of a namespace are merged. */
+  maxKeysPerEvent?: number;
   /** Publishes in flight at once. */
   concurrency?: number;
   /**
@@ -29,11 +31,21 @@ export interface InvalidationPublisherOptions {
  * each with capped backoff for at most `maxRetryMs` (so an outage of the broker delays other
  * replicas' invalidations rather than losing them). An event that is dropped (queue full, or retried
  * for too long) leaves a gap in its sequence, which makes every receiver drop its local entries of
- * that namespace.
+ * that namespace. When writes outpace the broker, consecutive queued events of one namespace and
+ * action are merged into one (with the earliest timestamp, which receivers may only under-use), so a
+ * backlog costs fewer, larger messages rather than a growing delay.
  */
+/** A write to announce, before it is numbered (and perhaps merged with others). */
+interface Change {
+  namespace: string;
+  keys: string[];
+  action: InvalidationEvent['action'];
+  timestamp: number;
+}
+
 export class InvalidationPublisher {
   readonly #options: Required<InvalidationPublisherOptions>;
-  readonly #queue: InvalidationEvent[] = [];
+  readonly #queue: Change[] = [];
   readonly #sequences = new Map<string, number>();
   #inFlight = 0;
   #idle: (() => void) | undefined;
@@ -43,6 +55,7 @@ export class InvalidationPublisher {
   constructor(options: InvalidationPublisherOptions) {
     this.#options = {
       maxQueued: 10_000,
+      maxKeysPerEvent: 1000,
       concurrency: 16,
       maxRetryMs: 30_000,
       retryDelayMs: 50,
@@ -56,14 +69,13 @@ export class InvalidationPublisher {
     return this.#queue.length;
   }
 
-  /** Numbers the event (per namespace) and queues it; never waits, never throws. */
+  /** Queues a change to announce; never waits, never throws. */
   publish(namespace: string, keys: string[], action: InvalidationEvent['action'], timestamp: number): void {
     if (this.#closed) return;
-    const sequence = (this.#sequences.get(namespace) ?? 0) + 1;
-    this.#sequences.set(namespace, sequence);
-    this.#queue.push({ namespace, keys, action, timestamp, origin: this.#options.replicaId, sequence });
+    this.#queue.push({ namespace, keys, action, timestamp });
     if (this.#queue.length > this.#options.maxQueued) {
-      this.#queue.shift();
+      const dropped = this.#queue.shift() as Change;
+      this.#nextSequence(dropped.namespace); // a burnt number: receivers see the gap
       this.#options.metrics.invalidation('dropped');
     }
     this.#pump();
@@ -82,7 +94,7 @@ export class InvalidationPublisher {
 
   #pump(): void {
     while (this.#inFlight < this.#options.concurrency && this.#queue.length > 0) {
-      const event = this.#queue.shift() as InvalidationEvent;
+      const event = this.#takeEvent();
       this.#inFlight += 1;
       void this.#send(event).finally(() => {
         this.#inFlight -= 1;
@@ -90,6 +102,32 @@ export class InvalidationPublisher {
         if (this.#inFlight === 0 && this.#queue.length === 0) this.#idle?.();
       });
     }
+  }
+
+  /** The next event: the head of the queue, merged with the changes of its kind right behind it. */
+  #takeEvent(): InvalidationEvent {
+    const first = this.#queue.shift() as Change;
+    const keys = new Set(first.keys);
+    for (let next = this.#queue[0]; next !== undefined; next = this.#queue[0]) {
+      if (next.namespace !== first.namespace || next.action !== first.action) break;
+      if (keys.size + next.keys.length > this.#options.maxKeysPerEvent) break;
+      for (const key of next.keys) keys.add(key);
+      this.#queue.shift();
+    }
+    return {
+      namespace: first.namespace,
+      keys: [...keys],
+      action: first.action,
+      timestamp: first.timestamp,
+      origin: this.#options.replicaId,
+      sequence: this.#nextSequence(first.namespace),
+    };
+  }
+
+  #nextSequence(namespace: string): number {
+    const sequence = (this.#sequences.get(namespace) ?? 0) + 1;
+    this.#sequences.set(namespace, sequence);
+    return sequence;
   }
 
   async #send(event: InvalidationEvent): Promise<void> {

@@ -217,7 +217,8 @@ export class RabbitMqBroker implements MessageBroker {
   }
 
   async #setUp(attempt: Attempt): Promise<Session> {
-    const model = await connect(this.#url, { timeout: this.#config.connectTimeoutMs });
+    // noDelay: invalidations are small and latency-bound; Nagle would hold them for a delayed ACK.
+    const model = await connect(this.#url, { timeout: this.#config.connectTimeoutMs, noDelay: true });
     attempt.model = model;
     // Without an 'error' listener an emitter's error would crash the process; 'close' follows it.
     model.on('error', (error: Error) =>

@@ -95,7 +95,7 @@ test('the publisher retries with backoff while the broker is away, then gives up
   t.is(await counterValue(metrics, 'cacheplane_invalidation_events_total', { outcome: 'publish_failed' }), 1);
 });
 
-test('a full publish queue drops the oldest event and counts it', async (t) => {
+test('a full publish queue drops the oldest changes, and their numbers, so receivers see a gap', async (t) => {
   const broker = new ScriptedBroker();
   broker.publishDelayMs = 20;
   const metrics = new PrometheusMetrics({ defaultMetrics: false });
@@ -109,12 +109,46 @@ test('a full publish queue drops the oldest event and counts it', async (t) => {
   });
   for (let i = 1; i <= 5; i += 1) publisher.publish('a', [`k${i}`], 'update', i);
   await publisher.close(2000);
-  // The first went out at once; of the four queued behind it, only the newest two were kept.
+  // k1 went out at once; k2 and k3 were dropped (numbers 2 and 3 burnt); k4 and k5 went out merged.
   t.deepEqual(
-    broker.published.map((e) => e.sequence),
-    [1, 4, 5],
+    broker.published.map((e) => [e.sequence, e.keys.join(',')]),
+    [
+      [1, 'k1'],
+      [4, 'k4,k5'],
+    ],
   );
   t.is(await counterValue(metrics, 'cacheplane_invalidation_events_total', { outcome: 'dropped' }), 2);
+});
+
+test('a backlog is sent as merged events of one namespace and action, bounded in keys', async (t) => {
+  const broker = new ScriptedBroker();
+  broker.publishDelayMs = 20;
+  const metrics = new PrometheusMetrics({ defaultMetrics: false });
+  const publisher = new InvalidationPublisher({
+    broker,
+    replicaId: 'r1',
+    metrics,
+    logger,
+    concurrency: 1,
+    maxKeysPerEvent: 3,
+  });
+  publisher.publish('a', ['first'], 'update', 1);
+  for (const [namespace, key, action] of [
+    ['a', 'x', 'update'],
+    ['a', 'y', 'update'],
+    ['a', 'x', 'update'],
+    ['a', 'z', 'update'],
+    ['a', 'w', 'update'],
+    ['a', 'gone', 'delete'],
+    ['b', 'q', 'update'],
+  ] as const) {
+    publisher.publish(namespace, [key], action, 2);
+  }
+  await publisher.close(2000);
+  t.deepEqual(
+    broker.published.map((e) => `${e.namespace}#${e.sequence} ${e.action} ${e.keys.join(',')}`),
+    ['a#1 update first', 'a#2 update x,y,z', 'a#3 update w', 'a#4 delete gone', 'b#1 update q'],
+  );
 });
 
 test('the receiver ignores its own events and applies the others', async (t) => {
