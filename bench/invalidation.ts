@@ -4,6 +4,7 @@
 // - publish-to-apply delay: A takes writes at a steady rate; B's
 //   cacheplane_invalidation_delay_seconds histogram gives p50/p99 (interpolated within buckets).
 // Run: node bench/invalidation.ts [rabbitmq|kafka]   (needs scripts/provision.sh done)
+import { readFileSync } from 'node:fs';
 import { startKafka } from '../dataplane/test/support/kafka-harness.ts';
 import { startRabbitMq } from '../dataplane/test/support/rabbitmq-harness.ts';
 import { startRedisStandalone } from '../dataplane/test/support/redis-harness.ts';
@@ -77,7 +78,15 @@ async function steadyWrites(replica: ReplicaProcess): Promise<number> {
   return sent;
 }
 
-async function writesPerSecond(replica: ReplicaProcess): Promise<number> {
+/** CPU time (user + system) a process has used so far, in µs. */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks / 100) * 1e6; // USER_HZ is 100 on Linux
+}
+
+async function writesPerSecond(replica: ReplicaProcess, cpuPerWrite: number[]): Promise<number> {
+  const cpuBefore = cpuMicros(replica.pid);
   const result = await runWrk({
     ...WRK,
     url: `${replica.baseUrl}/api/v1/cache/${NAMESPACE}/wrk-key`,
@@ -86,6 +95,9 @@ async function writesPerSecond(replica: ReplicaProcess): Promise<number> {
     token: replica.token([NAMESPACE]),
   });
   if (result.errors > 0) throw new Error(`wrk saw ${result.errors} errors: ${result.firstError ?? ''}`);
+  // wrk's warm-up ran too: divide by all the writes it made, warm-up included (≈ rps × total time).
+  const writes = result.rps * (WRK.warmupS + WRK.durationS);
+  cpuPerWrite.push((cpuMicros(replica.pid) - cpuBefore) / writes);
   return result.rps;
 }
 
@@ -125,9 +137,11 @@ async function main(): Promise<void> {
       try {
         const withBroker: number[] = [];
         const without: number[] = [];
+        const cpuWith: number[] = [];
+        const cpuWithout: number[] = [];
         for (let repeat = 0; repeat < 2; repeat += 1) {
-          withBroker.push(await writesPerSecond(a));
-          without.push(await writesPerSecond(c));
+          withBroker.push(await writesPerSecond(a, cpuWith));
+          without.push(await writesPerSecond(c, cpuWithout));
         }
         await settled(b);
         const before = await delayHistogram(b);
@@ -138,6 +152,7 @@ async function main(): Promise<void> {
         console.log(
           `${broker.type}: writes/s with broker ${median(withBroker).toFixed(0)} (runs ${withBroker.map((v) => v.toFixed(0)).join(', ')}), ` +
             `without ${median(without).toFixed(0)} (runs ${without.map((v) => v.toFixed(0)).join(', ')}), ratio ${(median(withBroker) / median(without)).toFixed(2)}; ` +
+            `data-plane CPU per write ${median(cpuWith).toFixed(0)} µs with broker, ${median(cpuWithout).toFixed(0)} µs without; ` +
             `publish-to-apply at ${STEADY_RATE} writes/s: p50 ${quantileMs(before, after, 0.5).toFixed(2)} ms, p99 ${quantileMs(before, after, 0.99).toFixed(2)} ms ` +
             `(${sent} writes; B applied ${applied} events, merged ones counting once)`,
         );

@@ -31,8 +31,8 @@ export interface InvalidationPublisherOptions {
  * each with capped backoff for at most `maxRetryMs` (so an outage of the broker delays other
  * replicas' invalidations rather than losing them). An event that is dropped (queue full, or retried
  * for too long) leaves a gap in its sequence, which makes every receiver drop its local entries of
- * that namespace. When writes outpace the broker, consecutive queued events of one namespace and
- * action are merged into one (with the earliest timestamp, which receivers may only under-use), so a
+ * that namespace. When writes outpace the broker, the queued changes of one namespace and action
+ * are merged into one event (with the earliest timestamp, which receivers may only under-use), so a
  * backlog costs fewer, larger messages rather than a growing delay.
  */
 /** A write to announce, before it is numbered (and perhaps merged with others). */
@@ -56,7 +56,7 @@ export class InvalidationPublisher {
     this.#options = {
       maxQueued: 10_000,
       maxKeysPerEvent: 1000,
-      concurrency: 16,
+      concurrency: 4,
       maxRetryMs: 30_000,
       retryDelayMs: 50,
       maxRetryDelayMs: 1000,
@@ -104,16 +104,23 @@ export class InvalidationPublisher {
     }
   }
 
-  /** The next event: the head of the queue, merged with the changes of its kind right behind it. */
+  /**
+   * The next event: the head of the queue, merged with the queued changes of the same namespace and
+   * action (order across namespaces does not matter: sequences are per namespace).
+   */
   #takeEvent(): InvalidationEvent {
     const first = this.#queue.shift() as Change;
     const keys = new Set(first.keys);
-    for (let next = this.#queue[0]; next !== undefined; next = this.#queue[0]) {
-      if (next.namespace !== first.namespace || next.action !== first.action) break;
-      if (keys.size + next.keys.length > this.#options.maxKeysPerEvent) break;
-      for (const key of next.keys) keys.add(key);
-      this.#queue.shift();
+    let kept = 0;
+    for (const next of this.#queue) {
+      const merges =
+        next.namespace === first.namespace &&
+        next.action === first.action &&
+        keys.size + next.keys.length <= this.#options.maxKeysPerEvent;
+      if (merges) for (const key of next.keys) keys.add(key);
+      else this.#queue[kept++] = next;
     }
+    this.#queue.length = kept;
     return {
       namespace: first.namespace,
       keys: [...keys],

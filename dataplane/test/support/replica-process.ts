@@ -12,6 +12,7 @@ process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
 
 export interface ReplicaProcess {
   readonly name: string;
+  readonly pid: number;
   readonly baseUrl: string;
   readonly grpcAddress: string;
   /** JSON log lines written so far. */
@@ -67,6 +68,7 @@ export async function startReplica(name: string, env: Record<string, string>): P
   });
   return {
     name,
+    pid: child.pid as number,
     baseUrl: `http://127.0.0.1:${ports.http}`,
     grpcAddress: `127.0.0.1:${ports.grpc}`,
     logs: () => lines,

@@ -205,3 +205,19 @@ test('malformed messages are counted; a resubscription drops the whole local cac
   t.is(await counterValue(metrics, 'cacheplane_invalidation_events_total', { outcome: 'invalid' }), 1);
   t.is(await counterValue(metrics, 'cacheplane_invalidation_events_total', { outcome: 'resync' }), 1);
 });
+
+test('queued changes of a namespace merge across other namespaces’ changes', async (t) => {
+  const broker = new ScriptedBroker();
+  broker.publishDelayMs = 20;
+  const metrics = new PrometheusMetrics({ defaultMetrics: false });
+  const publisher = new InvalidationPublisher({ broker, replicaId: 'r1', metrics, logger, concurrency: 1 });
+  publisher.publish('a', ['first'], 'update', 1);
+  publisher.publish('a', ['x'], 'update', 2);
+  publisher.publish('b', ['q'], 'update', 3);
+  publisher.publish('a', ['y'], 'update', 4);
+  await publisher.close(2000);
+  t.deepEqual(
+    broker.published.map((e) => `${e.namespace}#${e.sequence} ${e.keys.join(',')} @${e.timestamp}`),
+    ['a#1 first @1', 'a#2 x,y @2', 'b#1 q @3'],
+  );
+});
