@@ -141,7 +141,9 @@ export class PrometheusMetrics implements Metrics {
   readonly #invalidationDelay = new Histogram({
     name: 'cacheplane_invalidation_delay_seconds',
     help: 'Delay from an invalidation event being published to it being applied on this replica.',
-    buckets: [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    buckets: [
+      0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+    ],
     registers: [this.registry],
   });
   readonly #brokerUp = new Gauge({
