@@ -3,14 +3,20 @@
 // come from scripts/provision-kafka.sh. The test owns the pid, so it can pause (SIGSTOP), kill and
 // restart the server; a server still running is killed when the test process exits, however it
 // exits.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
+import {
+  acceptsConnections,
+  ChildProcessServer,
+  freePort,
+  killOnExit,
+  LOOPBACK,
+  runTool,
+  startWithRetries,
+} from './child-process-server.ts';
 
 export interface KafkaHandle {
   /** `127.0.0.1:<port>` of the PLAINTEXT listener (one broker). */
@@ -32,7 +38,7 @@ export interface KafkaHandle {
 /** Must match KAFKA_VERSION in scripts/provision-kafka.sh. */
 export const KAFKA_VERSION = '3.9.2';
 
-const HOST = '127.0.0.1';
+const HOST = LOOPBACK;
 /** The JVM alone takes a few seconds; a loaded machine running tests in parallel takes longer. */
 const START_TIMEOUT_MS = 90_000;
 const FORMAT_TIMEOUT_MS = 60_000;
@@ -41,55 +47,37 @@ const START_ATTEMPTS = 3;
 const LOG_LINES_KEPT = 80;
 const PROVISION_HINT = 'run scripts/provision-kafka.sh (downloads Kafka from Maven Central with Maven)';
 
-const execFileAsync = promisify(execFile);
-
 export async function startKafka(): Promise<KafkaHandle> {
   const lib = requireKafkaLib();
-  let lastError: unknown;
-  // Another test may take a port between freePort() and the JVM binding it: try new ports then.
-  for (let attempt = 0; attempt < START_ATTEMPTS; attempt += 1) {
-    const server = new KafkaServer(lib, await freePort(), await freePort());
-    try {
+  return startWithRetries(
+    START_ATTEMPTS,
+    async () => new KafkaServer(lib, await freePort(), await freePort()),
+    async (server) => {
       await server.format();
       await server.start();
-      return server;
-    } catch (error) {
-      lastError = error;
-      await server.stop();
-    }
-  }
-  throw lastError;
+    },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
 // One server process
 
-class KafkaServer implements KafkaHandle {
+class KafkaServer extends ChildProcessServer implements KafkaHandle {
   readonly brokers: string[];
-  readonly dir: string;
   readonly #lib: string;
   readonly #port: number;
-  #child: ChildProcess | undefined;
-  #exited: Promise<void> = Promise.resolve();
-  #log: string[] = [];
 
   constructor(lib: string, port: number, controllerPort: number) {
+    super(mkdtempSync(join(tmpdir(), `kafka-harness-${port}-`)), {
+      name: `kafka ${HOST}:${port}`,
+      stopGraceMs: STOP_GRACE_MS,
+      logLines: LOG_LINES_KEPT,
+    });
     this.#lib = lib;
     this.#port = port;
     this.brokers = [`${HOST}:${port}`];
-    this.dir = mkdtempSync(join(tmpdir(), `kafka-harness-${port}-`));
     writeFileSync(this.#propertiesFile, serverProperties(port, controllerPort, join(this.dir, 'data')));
     writeFileSync(this.#log4jFile, LOG4J_PROPERTIES);
-  }
-
-  get pid(): number {
-    const pid = this.#child?.pid;
-    if (pid === undefined) throw new Error(`kafka ${this.brokers[0]} is not running`);
-    return pid;
-  }
-
-  get running(): boolean {
-    return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
   }
 
   get #propertiesFile(): string {
@@ -111,99 +99,22 @@ class KafkaServer implements KafkaHandle {
       '--config',
       this.#propertiesFile,
     ];
-    try {
-      await execFileAsync('java', args, { timeout: FORMAT_TIMEOUT_MS });
-    } catch (error) {
-      const output = error as { stdout?: string; stderr?: string; message: string };
-      throw new Error(
-        `kafka-storage format failed: ${output.message}\n${output.stdout ?? ''}${output.stderr ?? ''}`,
-        { cause: error },
-      );
-    }
+    await runTool('java', args, FORMAT_TIMEOUT_MS, 'kafka-storage format');
+  }
+
+  pause(): void {
+    this.process.signal('SIGSTOP');
   }
 
   /** Spawns the JVM and resolves once the broker accepts connections and answers an admin client. */
   async start(): Promise<void> {
-    const child = spawn('java', [...this.#jvmArgs(), 'kafka.Kafka', this.#propertiesFile], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.#child = child;
-    this.#log = [];
-    this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    live.add(this);
-    registerExitCleanup();
-    // The test process must be free to exit with the server still running; the exit hook kills it.
-    child.unref();
-    for (const stream of [child.stdout, child.stderr]) {
-      // Keep draining the output for the whole life of the server: a full pipe would block it.
-      stream?.setEncoding('utf8');
-      stream?.on('data', (chunk: string) =>
-        chunk
-          .split('\n')
-          .filter(Boolean)
-          .forEach((l) => this.#keep(l)),
-      );
-      (stream as { unref?: () => void } | null)?.unref?.();
-    }
-
-    let exitedEarly: Error | undefined;
-    child.once('error', (error) => (exitedEarly = new Error(`cannot run java: ${error.message}`)));
-    child.once('exit', (code, signal) => {
-      exitedEarly = new Error(
-        `kafka ${this.brokers[0]} exited during start (code ${code}, signal ${signal})`,
-      );
-    });
-    try {
-      await waitFor(
-        async () => {
-          if (exitedEarly) throw exitedEarly;
-          return (await acceptsConnections(this.#port)) && (await answersAdmin(this.brokers));
-        },
-        START_TIMEOUT_MS,
-        `kafka ${this.brokers[0]} to answer`,
-        () => exitedEarly,
-      );
-    } catch (error) {
-      if (this.running) child.kill('SIGKILL');
-      await this.#exited;
-      throw new Error(`${(error as Error).message}\n${this.#log.join('\n')}`, { cause: error });
-    }
-  }
-
-  async stop(): Promise<void> {
-    if (this.running) {
-      this.#signal('SIGCONT');
-      this.#signal('SIGTERM');
-      const timer = setTimeout(() => this.#signal('SIGKILL'), STOP_GRACE_MS);
-      await this.#exited;
-      clearTimeout(timer);
-    }
-    live.delete(this);
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-
-  async kill(): Promise<void> {
-    if (this.running) this.#signal('SIGKILL');
-    await this.#exited;
-  }
-
-  pause(): void {
-    this.#signal('SIGSTOP');
-  }
-
-  resume(): void {
-    this.#signal('SIGCONT');
-  }
-
-  async restart(): Promise<void> {
-    await this.kill();
-    await this.start();
-  }
-
-  /** Synchronous, for the exit hook. */
-  killNow(): void {
-    if (this.running) this.#signal('SIGKILL');
-    rmSync(this.dir, { recursive: true, force: true });
+    this.process.spawn('java', [...this.#jvmArgs(), 'kafka.Kafka', this.#propertiesFile]);
+    killOnExit(this);
+    await this.process.waitUntil(
+      async () => (await acceptsConnections(this.#port)) && (await answersAdmin(this.brokers)),
+      START_TIMEOUT_MS,
+      `kafka ${this.brokers[0]} to answer`,
+    );
   }
 
   #jvmArgs(): string[] {
@@ -218,15 +129,6 @@ class KafkaServer implements KafkaHandle {
       '-cp',
       join(this.#lib, '*'),
     ];
-  }
-
-  #keep(line: string): void {
-    this.#log.push(line);
-    if (this.#log.length > LOG_LINES_KEPT) this.#log.shift();
-  }
-
-  #signal(signal: NodeJS.Signals): void {
-    if (this.running) this.#child?.kill(signal);
   }
 }
 
@@ -281,20 +183,6 @@ function clusterId(): string {
 // ---------------------------------------------------------------------------------------------
 // Readiness
 
-function acceptsConnections(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: HOST, port });
-    socket.setTimeout(1000);
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-    socket.once('timeout', () => done(false));
-  });
-}
-
 /** The listener is bound before the broker has caught up with its metadata: ask it something. */
 async function answersAdmin(brokers: string[]): Promise<boolean> {
   const admin = new Kafka({
@@ -316,48 +204,8 @@ async function answersAdmin(brokers: string[]): Promise<boolean> {
   }
 }
 
-async function waitFor(
-  check: () => Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-  fatal: () => Error | undefined,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const failure = fatal();
-    if (failure) throw failure;
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw fatal() ?? new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
-
 // ---------------------------------------------------------------------------------------------
-// Cleanup on exit
-
-const live = new Set<KafkaServer>();
-let exitCleanupRegistered = false;
-
-function registerExitCleanup(): void {
-  if (exitCleanupRegistered) return;
-  exitCleanupRegistered = true;
-  const killAll = (): void => {
-    for (const server of live) server.killNow();
-    live.clear();
-  };
-  process.on('exit', killAll);
-  // A signal ends the process without 'exit' (ava stops a timed-out worker with SIGTERM):
-  // clean up, then let the signal do what it would have done.
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      killAll();
-      process.kill(process.pid, signal);
-    });
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Jars and ports
+// Jars
 
 function requireKafkaLib(): string {
   const cache = process.env.CACHEPLANE_CACHE || join(homedir(), '.cache', 'cacheplane');
@@ -368,19 +216,4 @@ function requireKafkaLib(): string {
     throw new Error(`Kafka ${KAFKA_VERSION} jars not found in ${lib}; ${PROVISION_HINT}`);
   }
   return lib;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen({ port: 0, host: HOST, exclusive: true }, () => {
-      const address = server.address();
-      server.close(() => {
-        if (address !== null && typeof address === 'object') resolve(address.port);
-        else reject(new Error('could not read the bound port'));
-      });
-    });
-  });
 }

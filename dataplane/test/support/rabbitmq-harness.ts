@@ -6,20 +6,22 @@
 // node still running is killed when the test process exits, however it exits.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  accessSync,
-  constants,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { connect as tcpConnect, createServer } from 'node:net';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { connect } from 'amqplib';
+import {
+  acceptsConnections,
+  ChildProcessServer,
+  distinctFreePorts,
+  findOnPath,
+  isExecutable,
+  isPortFree,
+  killOnExit,
+  LOOPBACK,
+  startWithRetries,
+  waitFor,
+} from './child-process-server.ts';
 
 export interface RabbitMqHandle {
   /** `amqp://guest:guest@127.0.0.1:<port>` */
@@ -45,12 +47,15 @@ export interface RabbitMqHandle {
   restart(): Promise<void>;
 }
 
-const HOST = '127.0.0.1';
+const HOST = LOOPBACK;
 /** A cold start takes ~4 s on a developer machine; loaded CI machines are much slower. */
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
 const PORTS_FREE_TIMEOUT_MS = 10_000;
 const START_ATTEMPTS = 3;
+const LOG_LINES_KEPT = 80;
+/** How often start() tries an AMQP connection. */
+const START_POLL_MS = 200;
 const PROVISION_HINT = 'run scripts/provision-rabbitmq.sh (installs Debian rabbitmq-server)';
 /**
  * Debian's /usr/sbin/rabbitmq-server is a wrapper that switches to the rabbitmq user and logs to
@@ -60,20 +65,14 @@ const DEBIAN_SERVER_SCRIPT = '/usr/lib/rabbitmq/bin/rabbitmq-server';
 
 export async function startRabbitMq(): Promise<RabbitMqHandle> {
   const binaries = { server: serverScript(), epmd: requireOnPath('epmd') };
-  let lastError: unknown;
-  // Another port may be taken between picking and binding it (parallel tests): try again.
-  for (let attempt = 0; attempt < START_ATTEMPTS; attempt += 1) {
-    const [amqp = 0, dist = 0, epmd = 0] = await distinctFreePorts(3);
-    const node = new RabbitMqNode(binaries, { amqp, dist, epmd });
-    try {
-      await node.start();
-      return node;
-    } catch (error) {
-      lastError = error;
-      await node.stop();
-    }
-  }
-  throw lastError;
+  return startWithRetries(
+    START_ATTEMPTS,
+    async () => {
+      const [amqp = 0, dist = 0, epmd = 0] = await distinctFreePorts(3);
+      return new RabbitMqNode(binaries, { amqp, dist, epmd });
+    },
+    (node) => node.start(),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -92,25 +91,32 @@ interface Ports {
   epmd: number;
 }
 
-class RabbitMqNode implements RabbitMqHandle {
+class RabbitMqNode extends ChildProcessServer implements RabbitMqHandle {
   readonly port: number;
-  readonly nodeName = `cacheplane-${randomBytes(6).toString('hex')}@localhost`;
-  readonly dir: string;
+  readonly nodeName: string;
   readonly #distPort: number;
   readonly #epmdPort: number;
   readonly #binaries: Binaries;
   #epmd: ChildProcess | undefined;
-  #node: ChildProcess | undefined;
-  #exited: Promise<void> = Promise.resolve();
-  #log: string[] = [];
   #startMs = 0;
 
   constructor(binaries: Binaries, ports: Ports) {
+    const nodeName = `cacheplane-${randomBytes(6).toString('hex')}@localhost`;
+    super(mkdtempSync(join(tmpdir(), `rabbitmq-harness-${ports.amqp}-`)), {
+      name: `rabbitmq-server ${nodeName}`,
+      stopGraceMs: STOP_TIMEOUT_MS,
+      logLines: LOG_LINES_KEPT,
+      // Its own process group: the script runs erl in the background and waits, so signals must
+      // reach the whole group (beam.smp included), not just the shell.
+      processGroup: true,
+      // eslint-disable-next-line no-control-regex -- the console log is coloured
+      cleanLine: (line) => line.replace(/\u001b\[[0-9;]*m/g, '').trimEnd(),
+    });
+    this.nodeName = nodeName;
     this.#binaries = binaries;
     this.port = ports.amqp;
     this.#distPort = ports.dist;
     this.#epmdPort = ports.epmd;
-    this.dir = mkdtempSync(join(tmpdir(), `rabbitmq-harness-${ports.amqp}-`));
     this.#writeFiles();
   }
 
@@ -122,95 +128,45 @@ class RabbitMqNode implements RabbitMqHandle {
     return this.#startMs;
   }
 
-  get running(): boolean {
-    return this.#node !== undefined && this.#node.exitCode === null && this.#node.signalCode === null;
-  }
-
   async start(): Promise<void> {
     const began = Date.now();
-    live.add(this);
-    registerExitCleanup();
+    killOnExit(this);
     await this.#startEpmd();
-    const node = spawn(this.#binaries.server, [], {
-      cwd: this.dir,
-      env: this.#environment(),
-      // Its own process group: the script runs erl in the background and waits, so signals must
-      // reach the whole group (beam.smp included), not just the shell.
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.#node = node;
-    this.#log = [];
-    this.#exited = new Promise((resolve) => node.once('exit', () => resolve()));
-    // The test process must be free to exit with nodes still running; the exit hook kills them.
-    node.unref();
-    this.#drainOutput(node);
-    const exitedEarly = new Promise<never>((_, reject) => {
-      node.once('error', (error) => reject(new Error(`cannot run rabbitmq-server: ${error.message}`)));
-      node.once('exit', (code, signal) => {
-        reject(
-          new Error(`rabbitmq-server ${this.nodeName} exited during start (code ${code}, signal ${signal})`),
-        );
-      });
-    });
-    exitedEarly.catch(() => {}); // only raced below; a later exit is no start failure
-    try {
-      await Promise.race([
-        waitFor(() => canConnect(this.url), START_TIMEOUT_MS, `an AMQP connection to ${this.url}`),
-        exitedEarly,
-      ]);
-    } catch (error) {
-      this.#signalGroup('SIGKILL');
-      throw new Error(`${(error as Error).message}\n${this.#log.join('\n')}`, { cause: error });
-    }
+    this.process.spawn(this.#binaries.server, [], { cwd: this.dir, env: this.#environment() });
+    await this.process.waitUntil(
+      () => canConnect(this.url),
+      START_TIMEOUT_MS,
+      `an AMQP connection to ${this.url}`,
+      START_POLL_MS,
+    );
     this.#startMs = Date.now() - began;
   }
 
-  async stop(): Promise<void> {
-    if (this.running) {
-      this.#signalGroup('SIGCONT');
-      this.#signalGroup('SIGTERM');
-      const timer = setTimeout(() => this.#signalGroup('SIGKILL'), STOP_TIMEOUT_MS);
-      await this.#exited;
-      clearTimeout(timer);
-    }
-    this.#stopEpmd();
-    live.delete(this);
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-
-  async kill(): Promise<void> {
-    this.#signalGroup('SIGKILL');
-    await this.#exited;
+  /** SIGKILL to the whole process group, resolved once the node's ports are free again. */
+  override async kill(): Promise<void> {
+    await super.kill();
     // The shell's exit does not prove beam.smp is gone: wait until it let go of its ports.
     await waitFor(
       async () => (await isPortFree(this.port)) && (await isPortFree(this.#distPort)),
       PORTS_FREE_TIMEOUT_MS,
       `ports ${this.port} and ${this.#distPort} to be released`,
+      { intervalMs: 200 },
     );
   }
 
+  /** SIGSTOP to the process group, resolved once every thread has actually stopped. */
   async pause(): Promise<void> {
-    this.#signalGroup('SIGSTOP');
-    const pgid = this.#node?.pid;
+    this.process.signal('SIGSTOP');
+    const pgid = this.process.pid;
     if (pgid === undefined) return;
-    await waitFor(() => Promise.resolve(groupStopped(pgid)), 5000, `process group ${pgid} to stop`, 10);
+    await waitFor(() => Promise.resolve(groupStopped(pgid)), 5000, `process group ${pgid} to stop`, {
+      intervalMs: 10,
+    });
   }
 
-  resume(): void {
-    this.#signalGroup('SIGCONT');
-  }
-
-  async restart(): Promise<void> {
-    await this.kill();
-    await this.start();
-  }
-
-  /** Synchronous, for the exit hook. */
-  killNow(): void {
-    this.#signalGroup('SIGKILL');
+  /** Our epmd. */
+  protected override stopHelpers(): void {
     this.#stopEpmd();
-    rmSync(this.dir, { recursive: true, force: true });
   }
 
   #writeFiles(): void {
@@ -277,64 +233,15 @@ class RabbitMqNode implements RabbitMqHandle {
     });
     failed.catch(() => {});
     await Promise.race([
-      waitFor(() => acceptsTcp(this.#epmdPort), 5000, `epmd on port ${this.#epmdPort}`),
+      waitFor(() => acceptsConnections(this.#epmdPort), 5000, `epmd on port ${this.#epmdPort}`, {
+        intervalMs: 200,
+      }),
       failed,
     ]);
   }
 
   #stopEpmd(): void {
     if (this.#epmd?.exitCode === null && this.#epmd.signalCode === null) this.#epmd.kill('SIGKILL');
-  }
-
-  #drainOutput(node: ChildProcess): void {
-    for (const stream of [node.stdout, node.stderr]) {
-      // Keep draining for the whole life of the node: a full pipe would block it.
-      stream?.setEncoding('utf8');
-      stream?.on('data', (chunk: string) => {
-        for (const line of chunk.split('\n')) {
-          // eslint-disable-next-line no-control-regex -- the console log is coloured
-          const plain = line.replace(/\u001b\[[0-9;]*m/g, '').trimEnd();
-          if (plain === '') continue;
-          this.#log.push(plain);
-          if (this.#log.length > 80) this.#log.shift();
-        }
-      });
-      (stream as { unref?: () => void } | null)?.unref?.();
-    }
-  }
-
-  #signalGroup(signal: NodeJS.Signals): void {
-    const pid = this.#node?.pid;
-    if (pid === undefined || !this.running) return;
-    try {
-      process.kill(-pid, signal);
-    } catch {
-      // the group is already gone
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Cleanup on exit
-
-const live = new Set<RabbitMqNode>();
-let exitCleanupRegistered = false;
-
-function registerExitCleanup(): void {
-  if (exitCleanupRegistered) return;
-  exitCleanupRegistered = true;
-  const killAll = (): void => {
-    for (const node of live) node.killNow();
-    live.clear();
-  };
-  process.on('exit', killAll);
-  // A signal ends the process without 'exit' (ava stops a timed-out worker with SIGTERM):
-  // clean up, then let the signal do what it would have done.
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      killAll();
-      process.kill(process.pid, signal);
-    });
   }
 }
 
@@ -347,19 +254,11 @@ function serverScript(): string {
 }
 
 function requireOnPath(name: string): string {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir !== '' && isExecutable(join(dir, name))) return join(dir, name);
+  const path = findOnPath(name);
+  if (path === undefined) {
+    throw new Error(`${name} not found; the RabbitMQ integration tests need it: ${PROVISION_HINT}`);
   }
-  throw new Error(`${name} not found; the RabbitMQ integration tests need it: ${PROVISION_HINT}`);
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
+  return path;
 }
 
 async function canConnect(url: string): Promise<boolean> {
@@ -404,64 +303,4 @@ function readStat(path: string): string[] | undefined {
   } catch {
     return undefined;
   }
-}
-
-function acceptsTcp(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = tcpConnect({ port, host: HOST }, () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-async function distinctFreePorts(count: number): Promise<number[]> {
-  const ports = new Set<number>();
-  while (ports.size < count) ports.add(await freePort());
-  return [...ports];
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen({ port: 0, host: HOST, exclusive: true }, () => {
-      const address = server.address();
-      server.close(() => {
-        if (address !== null && typeof address === 'object') resolve(address.port);
-        else reject(new Error('could not read the bound port'));
-      });
-    });
-  });
-}
-
-function isPortFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host: HOST, exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
-
-async function waitFor(
-  check: () => Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-  intervalMs = 200,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      if (await check()) return;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-  const cause = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${cause}`);
 }

@@ -2,12 +2,22 @@
 // free loopback port, with its own temp dir and no persistence. The test owns the pid, so it can
 // pause (SIGSTOP), kill and restart a server; every server still running is killed when the test
 // process exits, however it exits.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+import {
+  ChildProcessServer,
+  findOnPath,
+  freePort,
+  isPortFree,
+  killOnExit,
+  LOOPBACK,
+  runTool,
+  startWithRetries,
+  waitFor,
+} from './child-process-server.ts';
 
 export interface RedisServerHandle {
   readonly host: string;
@@ -38,8 +48,10 @@ export interface RedisClusterHandle {
   stop(): Promise<void>;
 }
 
-const HOST = '127.0.0.1';
+const HOST = LOOPBACK;
 const START_TIMEOUT_MS = 10_000;
+const STOP_GRACE_MS = 5000;
+const LOG_LINES_KEPT = 50;
 const CLUSTER_CONVERGE_TIMEOUT_MS = 30_000;
 const CLUSTER_NODES = 6;
 /** Cluster bus port = port + 10000 must be a valid port too. */
@@ -93,18 +105,18 @@ export async function redisCli(address: string, ...args: string[]): Promise<stri
 
 type ExtraArgs = string[] | ((dir: string) => string[]);
 
-class RedisServer implements RedisServerHandle {
+class RedisServer extends ChildProcessServer implements RedisServerHandle {
   readonly host = HOST;
   readonly port: number;
-  readonly dir: string;
   readonly #args: string[];
-  #child: ChildProcess | undefined;
-  #exited: Promise<void> = Promise.resolve();
-  #log: string[] = [];
 
   constructor(port: number, extraArgs: ExtraArgs) {
+    super(mkdtempSync(join(tmpdir(), `redis-harness-${port}-`)), {
+      name: `redis-server ${HOST}:${port}`,
+      stopGraceMs: STOP_GRACE_MS,
+      logLines: LOG_LINES_KEPT,
+    });
     this.port = port;
-    this.dir = mkdtempSync(join(tmpdir(), `redis-harness-${port}-`));
     const extra = typeof extraArgs === 'function' ? extraArgs(this.dir) : extraArgs;
     this.#args = [
       '--port',
@@ -134,181 +146,37 @@ class RedisServer implements RedisServerHandle {
     return `${HOST}:${this.port}`;
   }
 
-  get pid(): number {
-    const pid = this.#child?.pid;
-    if (pid === undefined) throw new Error(`redis-server ${this.address} is not running`);
-    return pid;
-  }
-
-  get running(): boolean {
-    return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
+  pause(): void {
+    this.process.signal('SIGSTOP');
   }
 
   /** Spawns redis-server and resolves once it logs that it accepts connections. */
   async start(): Promise<void> {
-    const child = spawn(requireBinary('redis-server'), this.#args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.#child = child;
-    this.#log = [];
-    this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    live.add(this);
-    registerExitCleanup();
-    // The test process must be free to exit with servers still running; the exit hook kills them.
-    child.unref();
-    await new Promise<void>((resolve, reject) => {
-      let starting = true;
-      const timer = setTimeout(() => {
-        fail(new Error(`redis-server ${this.address} did not start within ${START_TIMEOUT_MS} ms`));
-      }, START_TIMEOUT_MS);
-      const onLine = (line: string): void => {
-        this.#log.push(line);
-        if (this.#log.length > 50) this.#log.shift();
-        if (starting && /ready to accept connections/i.test(line)) {
-          starting = false;
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      const fail = (error: Error): void => {
-        if (!starting) return;
-        starting = false;
-        clearTimeout(timer);
-        child.kill('SIGKILL');
-        reject(new Error(`${error.message}\n${this.#log.join('\n')}`));
-      };
-      for (const stream of [child.stdout, child.stderr]) {
-        // Keep draining the output for the whole life of the server: a full pipe would block it.
-        stream?.setEncoding('utf8');
-        stream?.on('data', (chunk: string) => chunk.split('\n').filter(Boolean).forEach(onLine));
-        (stream as { unref?: () => void } | null)?.unref?.();
-      }
-      child.once('error', (error) => fail(new Error(`cannot run redis-server: ${error.message}`)));
-      child.once('exit', (code, signal) => {
-        fail(new Error(`redis-server ${this.address} exited during start (code ${code}, signal ${signal})`));
-      });
-    });
-  }
-
-  async stop(): Promise<void> {
-    if (this.running) {
-      this.#signal('SIGCONT');
-      this.#signal('SIGTERM');
-      const timer = setTimeout(() => this.#signal('SIGKILL'), 5000);
-      await this.#exited;
-      clearTimeout(timer);
-    }
-    live.delete(this);
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-
-  async kill(): Promise<void> {
-    if (this.running) this.#signal('SIGKILL');
-    await this.#exited;
-  }
-
-  pause(): void {
-    this.#signal('SIGSTOP');
-  }
-
-  resume(): void {
-    this.#signal('SIGCONT');
-  }
-
-  async restart(): Promise<void> {
-    await this.kill();
-    await this.start();
-  }
-
-  /** Synchronous, for the exit hook. */
-  killNow(): void {
-    if (this.running) this.#signal('SIGKILL');
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-
-  #signal(signal: NodeJS.Signals): void {
-    if (this.running) this.#child?.kill(signal);
+    this.process.spawn(requireBinary('redis-server'), this.#args);
+    killOnExit(this);
+    await this.process.waitForLine(/ready to accept connections/i, START_TIMEOUT_MS);
   }
 }
 
 /** Starts a server, trying another port when the chosen one was taken meanwhile (parallel tests). */
 async function startOnFreePort(pickPort: () => Promise<number>, extraArgs: ExtraArgs): Promise<RedisServer> {
   requireBinary('redis-server');
-  let lastError: unknown;
-  for (let attempt = 0; attempt < START_ATTEMPTS; attempt += 1) {
-    const server = new RedisServer(await pickPort(), extraArgs);
-    try {
-      await server.start();
-      return server;
-    } catch (error) {
-      lastError = error;
-      await server.stop();
-    }
-  }
-  throw lastError;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Cleanup on exit
-
-const live = new Set<RedisServer>();
-let exitCleanupRegistered = false;
-
-function registerExitCleanup(): void {
-  if (exitCleanupRegistered) return;
-  exitCleanupRegistered = true;
-  const killAll = (): void => {
-    for (const server of live) server.killNow();
-    live.clear();
-  };
-  process.on('exit', killAll);
-  // A signal ends the process without 'exit' (ava stops a timed-out worker with SIGTERM):
-  // clean up, then let the signal do what it would have done.
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      killAll();
-      process.kill(process.pid, signal);
-    });
-  }
+  return startWithRetries(
+    START_ATTEMPTS,
+    async () => new RedisServer(await pickPort(), extraArgs),
+    (server) => server.start(),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
 // Binaries and ports
 
 function requireBinary(name: 'redis-server' | 'redis-cli'): string {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
+  const path = findOnPath(name);
+  if (path === undefined) {
+    throw new Error(`${name} not found on PATH; the Redis integration tests need it: ${PROVISION_HINT}`);
   }
-  throw new Error(`${name} not found on PATH; the Redis integration tests need it: ${PROVISION_HINT}`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen({ port: 0, host: HOST, exclusive: true }, () => {
-      const address = server.address();
-      server.close(() => {
-        if (address !== null && typeof address === 'object') resolve(address.port);
-        else reject(new Error('could not read the bound port'));
-      });
-    });
-  });
-}
-
-function isPortFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host: HOST, exclusive: true }, () => server.close(() => resolve(true)));
-  });
+  return path;
 }
 
 /** A free port whose cluster bus port (port + 10000) is free too. */
@@ -336,15 +204,7 @@ function clusterArgs(dir: string): string[] {
 
 async function createCluster(addresses: string[]): Promise<void> {
   const args = ['--cluster', 'create', ...addresses, '--cluster-replicas', '1', '--cluster-yes'];
-  try {
-    await execFileAsync(requireBinary('redis-cli'), args, { timeout: 30_000 });
-  } catch (error) {
-    const output = error as { stdout?: string; stderr?: string; message: string };
-    throw new Error(
-      `redis-cli --cluster create failed: ${output.message}\n${output.stdout ?? ''}${output.stderr ?? ''}`,
-      { cause: error },
-    );
-  }
+  await runTool(requireBinary('redis-cli'), args, 30_000, 'redis-cli --cluster create');
 }
 
 /**
@@ -377,19 +237,4 @@ function topology(clusterNodes: string): string | undefined {
     described.push([id, address?.split('@')[0], role, primaryId, ...slots].join(' '));
   }
   return described.sort().join('\n');
-}
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      if (await check()) return;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  const cause = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${cause}`);
 }
