@@ -73,6 +73,7 @@ export const Reason = {
   AclApplyFailed: 'AclApplyFailed',
   AclDriftRepaired: 'AclDriftRepaired',
   ConfigPublishFailed: 'ConfigPublishFailed',
+  SecretConflict: 'SecretConflict',
   Deleting: 'Deleting',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
