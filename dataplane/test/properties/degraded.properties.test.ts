@@ -86,7 +86,19 @@ async function resumeAndDrain(backend: Backend): Promise<void> {
   backend.servers.forEach((server) => server.resume());
   const client = backend.replica.redisClient as RedisClient;
   const connections = client instanceof Cluster ? client.nodes('master') : [client];
-  await Promise.all(connections.map((connection) => connection.ping()));
+  // The replica's client times commands out after COMMAND_TIMEOUT_MS; on a loaded machine a PING
+  // right after SIGCONT can take longer, so it is retried (each reply still follows every earlier one).
+  await Promise.all(
+    connections.map(async (connection) => {
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          return await connection.ping();
+        } catch (error) {
+          if (attempt >= 50) throw error;
+        }
+      }
+    }),
+  );
 }
 
 async function errorCode(promise: Promise<unknown>): Promise<string | undefined> {
