@@ -3,6 +3,7 @@ import type { CacheServiceHandlers } from '../generated/cache/v1/CacheService.ts
 import type { CacheSource } from '../generated/cache/v1/CacheSource.ts';
 import type { GetResponse } from '../generated/cache/v1/GetResponse.ts';
 import type { HealthResponse } from '../generated/cache/v1/HealthResponse.ts';
+import { keyedObject } from '../transport/keyed-object.ts';
 import { namespacedUnary, publicUnary, type UnaryDeps, type UnaryOutcome } from './unary-call.ts';
 
 export interface CacheHandlerDeps extends UnaryDeps {
@@ -51,7 +52,7 @@ export function createCacheHandlers(deps: CacheHandlerDeps): CacheServiceHandler
       const result = await cache.batchGet(ctx, request.namespace, request.keys);
       return {
         response: {
-          values: Object.fromEntries(result.values),
+          values: keyedObject(result.values),
           missingKeys: result.missingKeys,
           degraded: result.degraded,
           unavailableKeys: result.unavailableKeys,

@@ -1,5 +1,6 @@
 import type Router from '@koa/router';
 import { CacheError, ErrorCode } from '../errors.ts';
+import { keyedObject } from '../transport/keyed-object.ts';
 import type { TransportDeps } from '../transport/transport-deps.ts';
 import { requireNamespaceGrant } from './auth-middleware.ts';
 import { BatchGetBody, BatchSetBody, GetQuery, SetBody, parseInput } from './body-schemas.ts';
@@ -61,13 +62,8 @@ export function addCacheRoutes(router: Router<RestState>, deps: TransportDeps): 
   router.post(`${NAMESPACE_ROUTE}/batch/get`, counted('batch_get'), authorized, body, async (ctx) => {
     const request = parseInput(BatchGetBody, ctx.request.body, 'request body');
     const result = await cache.batchGet(ctx.state.requestContext, namespaceOf(ctx), request.keys);
-    // fromEntries defines own properties: a key named "__proto__" stays a key.
-    const values = Object.fromEntries(
-      Array.from(result.values, ([key, bytes]): [string, EncodedValue] => [
-        key,
-        encodeValue(bytes, request.encoding),
-      ]),
-    );
+    // A key named "__proto__" stays a key (see keyedObject).
+    const values = keyedObject(result.values, (bytes): EncodedValue => encodeValue(bytes, request.encoding));
     ctx.body = {
       values,
       missingKeys: result.missingKeys,
