@@ -24,6 +24,7 @@ export class ConfigError extends Error {
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-.a-z0-9]{0,251}[a-z0-9])?$/;
+const DEFAULT_CREDENTIALS_SECRET = 'cacheplane-namespace-credentials';
 /** Where Kubernetes mounts the pod's namespace. */
 const IN_CLUSTER_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
@@ -51,6 +52,11 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[^/]+\/[^/]+$/, 'expected namespace/name')
     .default('cacheplane-system/cacheplane-namespaces'),
+  /** Absent: `<the ConfigMap's namespace>/cacheplane-namespace-credentials`. */
+  OPERATOR_DATAPLANE_SECRET: z
+    .string()
+    .regex(/^[^/]+\/[^/]+$/, 'expected namespace/name')
+    .optional(),
 
   OPERATOR_LEASE_NAMESPACE: z.string().regex(DNS_LABEL, 'expected a namespace name').optional(),
   OPERATOR_LEASE_NAME: z
@@ -125,20 +131,34 @@ export function loadConfig(
   }
   const env = parsed.data;
   const problems = crossFieldProblems(env);
-  const [configMapNamespace = '', configMapName = ''] = env.OPERATOR_DATAPLANE_CONFIGMAP.split('/');
+  const dataPlaneConfig = namespacedName(env.OPERATOR_DATAPLANE_CONFIGMAP);
+  const credentialsSecret =
+    env.OPERATOR_DATAPLANE_SECRET ?? `${dataPlaneConfig.namespace}/${DEFAULT_CREDENTIALS_SECRET}`;
+  const dataPlaneCredentials = namespacedName(credentialsSecret);
   const settings: OperatorSettings = {
     aclUserPrefix: env.OPERATOR_ACL_USER_PREFIX,
     redis: {
       mode: env.OPERATOR_REDIS_CLUSTER_MODE ? 'cluster' : 'standalone',
       db: env.OPERATOR_DATAPLANE_REDIS_DB,
     },
-    dataPlaneConfig: { namespace: configMapNamespace, name: configMapName },
+    dataPlaneConfig,
+    dataPlaneCredentials,
   };
-  if (!DNS_LABEL.test(configMapNamespace) || !DNS_SUBDOMAIN.test(configMapName)) {
-    problems.push(
-      `OPERATOR_DATAPLANE_CONFIGMAP=${JSON.stringify(env.OPERATOR_DATAPLANE_CONFIGMAP)}: expected namespace/name of a ConfigMap`,
+  const locationProblems = [
+    ...badLocation('OPERATOR_DATAPLANE_CONFIGMAP', env.OPERATOR_DATAPLANE_CONFIGMAP, 'a ConfigMap'),
+    // Unset, it is the ConfigMap's namespace and a valid name: nothing more to check.
+    ...(env.OPERATOR_DATAPLANE_SECRET === undefined
+      ? []
+      : badLocation('OPERATOR_DATAPLANE_SECRET', env.OPERATOR_DATAPLANE_SECRET, 'a Secret')),
+  ];
+  if (locationProblems.length === 0 && dataPlaneCredentials.namespace !== dataPlaneConfig.namespace) {
+    locationProblems.push(
+      `OPERATOR_DATAPLANE_SECRET=${JSON.stringify(credentialsSecret)}: must be in the namespace of ` +
+        'OPERATOR_DATAPLANE_CONFIGMAP (the data plane reads both from its own namespace)',
     );
-  } else if (problems.length === 0) {
+  }
+  problems.push(...locationProblems);
+  if (problems.length === 0) {
     // Already covered by the checks above; kept as the settings' own guard.
     try {
       assertValidSettings(settings);
@@ -146,7 +166,7 @@ export function loadConfig(
       problems.push(error instanceof Error ? error.message : String(error));
     }
   }
-  const leaseNamespace = env.OPERATOR_LEASE_NAMESPACE ?? podNamespace() ?? configMapNamespace;
+  const leaseNamespace = env.OPERATOR_LEASE_NAMESPACE ?? podNamespace() ?? dataPlaneConfig.namespace;
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     logLevel: env.LOG_LEVEL,
@@ -174,6 +194,18 @@ export function loadConfig(
     http: { host: env.OPERATOR_HTTP_HOST, port: env.OPERATOR_HTTP_PORT },
     shutdownTimeoutMs: env.OPERATOR_SHUTDOWN_TIMEOUT,
   };
+}
+
+function namespacedName(value: string): { namespace: string; name: string } {
+  const [namespace = '', name = ''] = value.split('/');
+  return { namespace, name };
+}
+
+/** A problem when `value` is not `namespace/name` of a valid object name. */
+function badLocation(variable: string, value: string, what: string): string[] {
+  const { namespace, name } = namespacedName(value);
+  if (DNS_LABEL.test(namespace) && DNS_SUBDOMAIN.test(name)) return [];
+  return [`${variable}=${JSON.stringify(value)}: expected namespace/name of ${what}`];
 }
 
 function crossFieldProblems(env: Env): string[] {

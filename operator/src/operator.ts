@@ -5,6 +5,7 @@ import { EventsV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { OperatorConfig } from './config.ts';
 import { ConfigPublisher } from './controller/config-publisher.ts';
 import { Controller } from './controller/controller.ts';
+import { CredentialsMirror } from './controller/credentials-mirror.ts';
 import { KubeEventRecorder } from './controller/events.ts';
 import { KubeClusterApi, createInformers } from './controller/kube-cluster-api.ts';
 import { OwnWrites } from './controller/own-writes.ts';
@@ -60,16 +61,18 @@ export async function startOperator(config: OperatorConfig, log: Logger): Promis
   const ownWrites = new OwnWrites();
   const cluster = new KubeClusterApi(kubeConfig, caches, config.settings.dataPlaneConfig, ownWrites);
   const publisher = new ConfigPublisher(cluster);
+  const mirror = new CredentialsMirror(cluster, config.settings.dataPlaneCredentials);
   const events = new KubeEventRecorder(kubeConfig.makeApiClient(EventsV1Api), {
     controller: CONTROLLER_NAME,
     instance: config.identity,
     log,
   });
-  const deps = { cluster, redis, config: publisher, events, settings: config.settings };
+  const deps = { cluster, redis, config: publisher, mirror, events, settings: config.settings };
   const controller = new Controller({
     caches,
     ownWrites,
     publisher,
+    mirror,
     reconcile: (key) => reconcile(key, deps),
     workers: config.workers,
     backoffBaseMs: config.backoff.baseMs,

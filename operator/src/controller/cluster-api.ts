@@ -29,6 +29,7 @@ export interface SecretView {
   name: string;
   resourceVersion?: string | undefined;
   labels: Record<string, string>;
+  annotations?: Record<string, string> | undefined;
   ownerReferences: OwnerReferenceView[];
   values: Record<string, string>;
 }
@@ -48,6 +49,8 @@ export interface SecretWrite {
   /** Required by replaceSecret (optimistic concurrency). */
   resourceVersion?: string | undefined;
   labels: Record<string, string>;
+  /** Absent: none (a replace drops those the Secret had). */
+  annotations?: Record<string, string> | undefined;
   ownerReferences: OwnerReferenceView[];
   values: Record<string, string>;
 }

@@ -3,6 +3,7 @@
 // replica (a standby has warm caches and a full queue the moment it takes over).
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import type { ConfigPublisher } from './config-publisher.ts';
+import type { CredentialsMirror } from './credentials-mirror.ts';
 import { cacheNamespaceHandlers, configMapHandlers, secretHandlers } from './enqueue.ts';
 import type { KubeCaches } from './kube-cluster-api.ts';
 import type { OwnWrites } from './own-writes.ts';
@@ -24,6 +25,7 @@ export interface ControllerOptions {
   caches: KubeCaches;
   ownWrites: OwnWrites;
   publisher: ConfigPublisher;
+  mirror: CredentialsMirror;
   reconcile: (key: string) => Promise<ReconcileResult>;
   /** @default 2 */
   workers?: number | undefined;
@@ -68,7 +70,15 @@ export class Controller {
     const all = () => this.#caches.cacheNamespaces.list();
     const { cacheNamespaces, secrets, configMap } = options.caches;
     cacheNamespaces.addHandlers(cacheNamespaceHandlers(this.queue, all, options.ownWrites));
-    secrets.addHandlers(secretHandlers(this.queue, options.ownWrites));
+    const { mirror } = options;
+    secrets.addHandlers(
+      secretHandlers(this.queue, options.ownWrites, {
+        namespace: mirror.namespace,
+        name: mirror.name,
+        all,
+        observed: (resourceVersion) => mirror.observed(resourceVersion),
+      }),
+    );
     configMap.addHandlers(
       configMapHandlers(this.queue, all, options.ownWrites, (object: V1ConfigMap | undefined) =>
         options.publisher.observed(

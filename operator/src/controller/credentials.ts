@@ -117,6 +117,7 @@ function secretWrite(
     name: desired.name,
     resourceVersion: found?.resourceVersion,
     labels: { ...found?.labels, ...desired.labels },
+    annotations: found?.annotations,
     ownerReferences: [desired.ownerReference, ...others],
     values: {
       ...found?.values,

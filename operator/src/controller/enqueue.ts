@@ -55,8 +55,30 @@ export function cacheNamespaceHandlers(
   };
 }
 
-/** A Secret of the operator's wakes the CacheNamespace that controls it. */
-export function secretHandlers(queue: Enqueuer, ownWrites: OwnWrites) {
+/** The data plane's shared credentials Secret, as the Secret handlers need it. */
+export interface SharedSecretWatch {
+  namespace: string;
+  name: string;
+  all: () => readonly CacheNamespaceObject[];
+  /** Told of every version the informer sees (undefined: deleted, or no longer labelled). */
+  observed(resourceVersion: string | undefined): void;
+}
+
+/**
+ * A Secret of the operator's wakes the CacheNamespace that controls it. The data plane's shared
+ * credentials Secret wakes every object claiming a cache namespace whose keys changed.
+ */
+export function secretHandlers(queue: Enqueuer, ownWrites: OwnWrites, shared: SharedSecretWatch) {
+  const isShared = (secret: V1Secret): boolean =>
+    secret.metadata?.namespace === shared.namespace && secret.metadata?.name === shared.name;
+  const sharedChanged = (before: V1Secret | undefined, after: V1Secret | undefined): void => {
+    const version = after?.metadata?.resourceVersion;
+    shared.observed(version);
+    const changed = changedKeys(before?.data ?? {}, after?.data ?? {});
+    const moot = () =>
+      after !== undefined && ownWrites.isOwn('Secret', shared.namespace, shared.name, version);
+    wakeClaimants(queue, shared.all(), cacheNamespacesOf(changed, ['.username', '.password']), moot);
+  };
   const wakeOwner = (secret: V1Secret): void => {
     const owner = secret.metadata?.ownerReferences?.find(
       (reference) =>
@@ -71,8 +93,15 @@ export function secretHandlers(queue: Enqueuer, ownWrites: OwnWrites) {
     queue.add(objectKey(namespace, owner.name), () => ownWrites.isOwn('Secret', namespace, name, version));
   };
   return {
-    added: wakeOwner,
+    added(secret: V1Secret): void {
+      if (isShared(secret)) sharedChanged(undefined, secret);
+      else wakeOwner(secret);
+    },
     updated(previous: V1Secret | undefined, secret: V1Secret): void {
+      if (isShared(secret)) {
+        sharedChanged(previous, secret);
+        return;
+      }
       if (previous !== undefined && JSON.stringify(previous.data) === JSON.stringify(secret.data)) {
         const before = JSON.stringify([previous.metadata?.labels, previous.metadata?.ownerReferences]);
         if (before === JSON.stringify([secret.metadata?.labels, secret.metadata?.ownerReferences])) return;
@@ -81,7 +110,8 @@ export function secretHandlers(queue: Enqueuer, ownWrites: OwnWrites) {
     },
     deleted(secret: V1Secret): void {
       ownWrites.forget('Secret', secret.metadata?.namespace ?? '', secret.metadata?.name ?? '');
-      wakeOwner(secret);
+      if (isShared(secret)) sharedChanged(secret, undefined);
+      else wakeOwner(secret);
     },
   };
 }
@@ -101,9 +131,7 @@ export function configMapHandlers(
     after: Record<string, string>,
     configMap: V1ConfigMap | undefined,
   ): void => {
-    const changed = new Set(
-      [...Object.keys(before), ...Object.keys(after)].filter((key) => before[key] !== after[key]),
-    );
+    const changed = changedKeys(before, after);
     if (changed.size === 0) return;
     const { namespace = '', name = '', resourceVersion } = configMap?.metadata ?? {};
     const moot = () =>
@@ -114,11 +142,7 @@ export function configMapHandlers(
         if (owner !== undefined) queue.add(objectKey(owner.kubernetesNamespace, owner.name), moot);
       }
     }
-    for (const object of all()) {
-      const cacheNamespace = effectiveCacheNamespace(object);
-      if (cacheNamespace !== undefined && changed.has(`${cacheNamespace}.json`))
-        queue.add(keyOf(object), moot);
-    }
+    wakeClaimants(queue, all(), cacheNamespacesOf(changed, ['.json']), moot);
   };
   return {
     added(configMap: V1ConfigMap): void {
@@ -134,4 +158,32 @@ export function configMapHandlers(
       wakeChanged(configMap.data ?? {}, {}, undefined);
     },
   };
+}
+
+function changedKeys(before: Record<string, string>, after: Record<string, string>): Set<string> {
+  return new Set([...Object.keys(before), ...Object.keys(after)].filter((key) => before[key] !== after[key]));
+}
+
+/** The cache namespaces of the keys `<cacheNamespace><suffix>` among `keys`. */
+function cacheNamespacesOf(keys: Iterable<string>, suffixes: readonly string[]): Set<string> {
+  const found = new Set<string>();
+  for (const key of keys) {
+    const suffix = suffixes.find((candidate) => key.endsWith(candidate));
+    if (suffix !== undefined) found.add(key.slice(0, -suffix.length));
+  }
+  return found;
+}
+
+/** Wakes every object whose effective cache namespace is among `cacheNamespaces`. */
+function wakeClaimants(
+  queue: Enqueuer,
+  all: readonly CacheNamespaceObject[],
+  cacheNamespaces: ReadonlySet<string>,
+  moot: () => boolean,
+): void {
+  if (cacheNamespaces.size === 0) return;
+  for (const object of all) {
+    const cacheNamespace = effectiveCacheNamespace(object);
+    if (cacheNamespace !== undefined && cacheNamespaces.has(cacheNamespace)) queue.add(keyOf(object), moot);
+  }
 }

@@ -304,6 +304,7 @@ function secretView(secret: V1Secret): SecretView {
     name: metadata.name ?? '',
     resourceVersion: metadata.resourceVersion,
     labels: { ...metadata.labels },
+    annotations: metadata.annotations === undefined ? undefined : { ...metadata.annotations },
     ownerReferences: (metadata.ownerReferences ?? []).map((reference) => ({
       apiVersion: reference.apiVersion,
       kind: reference.kind,
@@ -330,6 +331,7 @@ function secretBody(secret: SecretWrite): V1Secret {
       namespace: secret.namespace,
       resourceVersion: secret.resourceVersion,
       labels: secret.labels,
+      annotations: secret.annotations,
       ownerReferences: secret.ownerReferences,
     },
     type: 'Opaque',

@@ -4,7 +4,7 @@
 import { LIMITS } from '../api/types.ts';
 import { winningClaim, type Claim } from '../desired/claims.ts';
 import { configEntryKey } from '../desired/config-entry.ts';
-import { aclUserName } from '../desired/desired-state.ts';
+import { aclUserName, sharedCredentialKeys } from '../desired/desired-state.ts';
 import type { CacheNamespaceObject } from './cluster-api.ts';
 import type { EventTarget } from './events.ts';
 
@@ -44,17 +44,24 @@ export function effectiveCacheNamespace(object: CacheNamespaceObject): string | 
   return LIMITS.namePattern.test(name) ? name : undefined;
 }
 
+/** The names of what the operator creates for an object. */
+export interface OwnedNames {
+  cacheNamespace: string;
+  aclUser: string;
+  configKey: string;
+  /** Its keys in the data plane's shared credentials Secret. */
+  credentialKeys: { usernameKey: string; passwordKey: string };
+}
+
 /** The names of what the operator creates for the object, from its stored form. */
-export function ownedNames(
-  object: CacheNamespaceObject,
-  aclUserPrefix: string,
-): { cacheNamespace: string; aclUser: string; configKey: string } | undefined {
+export function ownedNames(object: CacheNamespaceObject, aclUserPrefix: string): OwnedNames | undefined {
   const cacheNamespace = effectiveCacheNamespace(object);
   if (cacheNamespace === undefined || !LIMITS.namePattern.test(object.metadata.namespace)) return undefined;
   return {
     cacheNamespace,
     aclUser: aclUserName(aclUserPrefix, object.metadata.namespace, cacheNamespace),
     configKey: configEntryKey(cacheNamespace),
+    credentialKeys: sharedCredentialKeys(cacheNamespace),
   };
 }
 
@@ -77,6 +84,16 @@ export function claimants(
   if (name === undefined) return [object];
   const found = all.filter((other) => effectiveCacheNamespace(other) === name);
   return found.some((other) => other.metadata.uid === object.metadata.uid) ? found : [...found, object];
+}
+
+/** Whether a live object other than `object` claims its cache namespace. */
+export function claimedByAnother(
+  object: CacheNamespaceObject,
+  all: readonly CacheNamespaceObject[],
+): boolean {
+  return claimants(object, all).some(
+    (other) => other.metadata.uid !== object.metadata.uid && !isDeleting(other),
+  );
 }
 
 /** The live object that holds `object`'s cache namespace instead of it; undefined when it holds it. */

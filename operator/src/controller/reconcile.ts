@@ -5,8 +5,9 @@
 //   3 a stronger claim on the cache namespace elsewhere: status NamespaceConflict, touch nothing
 //   4 the credentials Secret (credentials.ts)
 //   5 the ACL user on every Redis node (acl-step.ts)
-//   6 the ConfigMap entry (config-publisher.ts)
-//   7 one status write, if anything changed (status.ts)
+//   6 the credentials' copy in the data plane's shared Secret (mirror-step.ts)
+//   7 the ConfigMap entry (config-publisher.ts), only once its credentials are there and work
+//   8 one status write, if anything changed (status.ts)
 // A 409 from any write means the cache was behind: requeue with backoff and start over.
 // A 404 means something went away meanwhile: likewise.
 import { ConditionType, Reason, parseCacheNamespace } from '../api/types.ts';
@@ -25,8 +26,10 @@ import {
 import { findCondition, type ConditionInput } from './conditions.ts';
 import type { ConfigPublisher } from './config-publisher.ts';
 import { ensureCredentials } from './credentials.ts';
+import type { CredentialsMirror } from './credentials-mirror.ts';
 import { EventReason, type EventRecorder, type EventTarget } from './events.ts';
 import { finalize } from './finalize.ts';
+import { mirrorCredentials } from './mirror-step.ts';
 import { eventTarget, hasFinalizer, holderWins, isDeleting, withFinalizer, winningRival } from './objects.ts';
 import { nextStatus, writeStatus } from './status.ts';
 import type { ReconcileResult } from './work-queue.ts';
@@ -35,6 +38,7 @@ export interface ReconcileDeps {
   cluster: ClusterApi;
   redis: RedisAcl;
   config: ConfigPublisher;
+  mirror: CredentialsMirror;
   events: EventRecorder;
   settings: OperatorSettings;
   /** @default () => new Date() */
@@ -109,7 +113,8 @@ async function reconcileObject(key: string, deps: ReconcileDeps): Promise<Reconc
     findCondition(object.status, ConditionType.RedisACLReady),
     deps,
   );
-  const published = await publishEntry(object, target, desired, all, deps);
+  const mirrored = await mirrorCredentials(target, desired, credentials.password, acl, deps);
+  const published = mirrored.ok ? await publishEntry(object, target, desired, all, deps) : mirrored;
 
   const status = nextStatus(object, fieldsOf(desired), [acl.condition, published.condition], now());
   await writeStatus(deps.cluster, object, status);
@@ -165,7 +170,8 @@ async function publishEntry(
 
 /**
  * Another live object holds the cache namespace: touch nothing of its. An entry this object
- * published while it held the name (a tie broken later, once both were seen) is taken back.
+ * published while it held the name (a tie broken later, once both were seen) is taken back; the
+ * shared credentials' keys are left to the holder, which overwrites them.
  */
 async function reportConflict(
   object: CacheNamespaceObject,

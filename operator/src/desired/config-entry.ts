@@ -52,7 +52,10 @@ export const ConfigEntrySchema = z.object({
     aclUser: z.string().min(1),
     /** Every key of the namespace starts with this (`<namespace>:`); the user can touch no other. */
     keyPrefix: z.string().min(2),
-    /** Where the user's password is: a Secret, owned by the CacheNamespace. */
+    /**
+     * Where the user's name and password are: keys `<namespace>.username` and `<namespace>.password`
+     * of the Secret the operator shares with the data plane, in the data plane's own namespace.
+     */
     credentials: z.object({
       secretNamespace: name,
       secretName: z.string().min(1),

@@ -1,6 +1,7 @@
 // What the world should look like for one CacheNamespace: a pure function of the (validated,
 // defaulted) resource and the operator's settings. The reconcile compares it with what it finds
-// (Redis ACL users on every node, the Secret, the ConfigMap entry) and applies the difference.
+// (Redis ACL users on every node, the Secret and its copy for the data plane, the ConfigMap entry)
+// and applies the difference.
 import {
   API_VERSION,
   KIND,
@@ -25,15 +26,23 @@ export interface OperatorSettings {
   redis: RedisTopology;
   /** The ConfigMap the data plane reloads its per-namespace configuration from. */
   dataPlaneConfig: { namespace: string; name: string };
+  /**
+   * The Secret the data plane reads every namespace's Redis credentials from; in the ConfigMap's
+   * namespace, so that the data plane reads nothing outside its own namespace.
+   */
+  dataPlaneCredentials: { namespace: string; name: string };
 }
 
 export const DEFAULT_SETTINGS: OperatorSettings = {
   aclUserPrefix: 'cacheplane',
   redis: { mode: 'standalone', db: 0 },
   dataPlaneConfig: { namespace: 'cacheplane-system', name: 'cacheplane-namespaces' },
+  dataPlaneCredentials: { namespace: 'cacheplane-system', name: 'cacheplane-namespace-credentials' },
 };
 
 export const ACL_USER_PREFIX_PATTERN = /^[a-z0-9]([-a-z0-9]{0,18}[a-z0-9])?$/;
+const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const OBJECT_NAME = /^[a-z0-9]([-.a-z0-9]{0,251}[a-z0-9])?$/;
 
 /** Throws with one line per problem when settings cannot produce valid desired states. */
 export function assertValidSettings(settings: OperatorSettings): void {
@@ -47,11 +56,21 @@ export function assertValidSettings(settings: OperatorSettings): void {
   if (settings.redis.mode === 'cluster' && settings.redis.db !== 0) {
     problems.push(`redis.db ${settings.redis.db}: Redis Cluster has only database 0`);
   }
-  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(settings.dataPlaneConfig.namespace)) {
-    problems.push(`dataPlaneConfig.namespace "${settings.dataPlaneConfig.namespace}": not a namespace name`);
+  const { dataPlaneConfig, dataPlaneCredentials } = settings;
+  if (!NAMESPACE_NAME.test(dataPlaneConfig.namespace)) {
+    problems.push(`dataPlaneConfig.namespace "${dataPlaneConfig.namespace}": not a namespace name`);
   }
-  if (!/^[a-z0-9]([-.a-z0-9]{0,251}[a-z0-9])?$/.test(settings.dataPlaneConfig.name)) {
-    problems.push(`dataPlaneConfig.name "${settings.dataPlaneConfig.name}": not a ConfigMap name`);
+  if (!OBJECT_NAME.test(dataPlaneConfig.name)) {
+    problems.push(`dataPlaneConfig.name "${dataPlaneConfig.name}": not a ConfigMap name`);
+  }
+  if (dataPlaneCredentials.namespace !== dataPlaneConfig.namespace) {
+    problems.push(
+      `dataPlaneCredentials.namespace "${dataPlaneCredentials.namespace}": must be dataPlaneConfig.namespace ` +
+        '(the data plane reads both from its own namespace)',
+    );
+  }
+  if (!OBJECT_NAME.test(dataPlaneCredentials.name)) {
+    problems.push(`dataPlaneCredentials.name "${dataPlaneCredentials.name}": not a Secret name`);
   }
   if (problems.length > 0) throw new Error(`invalid operator settings:\n  ${problems.join('\n  ')}`);
 }
@@ -88,6 +107,19 @@ export interface DesiredState {
     labels: Record<string, string>;
     ownerReference: OwnerReference;
   };
+  /**
+   * The same credentials in the data plane's shared Secret (`settings.dataPlaneCredentials`),
+   * where the config entry points: written once the ACL user works with them.
+   */
+  sharedCredentials: {
+    namespace: string;
+    name: string;
+    /** `<cacheNamespace>.username` */
+    usernameKey: string;
+    /** `<cacheNamespace>.password` */
+    passwordKey: string;
+    username: string;
+  };
   /** The namespace's entry in the data plane's ConfigMap. */
   config: {
     configMapNamespace: string;
@@ -121,6 +153,14 @@ export function secretName(resourceName: string): string {
 }
 
 /**
+ * A namespace's keys in the data plane's shared credentials Secret. A cache namespace is a DNS label
+ * (no '.'), so no two namespaces' keys collide, and both are valid Secret keys.
+ */
+export function sharedCredentialKeys(cacheNamespace: string): { usernameKey: string; passwordKey: string } {
+  return { usernameKey: `${cacheNamespace}.username`, passwordKey: `${cacheNamespace}.password` };
+}
+
+/**
  * The key pattern of a namespace: `<cacheNamespace>:*`, matching exactly the data plane's storage
  * keys `<namespace>:<escaped key>` (dataplane/src/cache/storage-key.ts). A cache namespace is a DNS
  * label, so it contains no ':' and no glob character ('*', '?', '[', '\'): no other namespace's
@@ -143,6 +183,11 @@ export function desiredState(resource: CacheNamespace, settings: OperatorSetting
     commands: dataPlaneCommands(settings.redis),
   };
   const secret = secretName(metadata.name);
+  const sharedCredentials = {
+    ...settings.dataPlaneCredentials,
+    ...sharedCredentialKeys(cacheNamespace),
+    username: user.name,
+  };
   const entry: ConfigEntry = {
     schemaVersion: CONFIG_ENTRY_SCHEMA_VERSION,
     namespace: cacheNamespace,
@@ -181,10 +226,10 @@ export function desiredState(resource: CacheNamespace, settings: OperatorSetting
       aclUser: user.name,
       keyPrefix: `${cacheNamespace}:`,
       credentials: {
-        secretNamespace: metadata.namespace,
-        secretName: secret,
-        usernameKey: 'username',
-        passwordKey: 'password',
+        secretNamespace: sharedCredentials.namespace,
+        secretName: sharedCredentials.name,
+        usernameKey: sharedCredentials.usernameKey,
+        passwordKey: sharedCredentials.passwordKey,
       },
     },
   };
@@ -210,6 +255,7 @@ export function desiredState(resource: CacheNamespace, settings: OperatorSetting
         blockOwnerDeletion: true,
       },
     },
+    sharedCredentials,
     config: {
       configMapNamespace: settings.dataPlaneConfig.namespace,
       configMapName: settings.dataPlaneConfig.name,

@@ -2,7 +2,7 @@
 // the permissions of operator/rbac/ (it authenticates as its ServiceAccount) and Redis as its own
 // least-privilege user. Serial: the tests walk one world through create, update, drift, delete.
 import test from 'ava';
-import { EventsV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, EventsV1Api, Watch, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { ConditionType, Reason } from '../../src/api/types.ts';
 import { ConfigEntrySchema } from '../../src/desired/config-entry.ts';
@@ -13,15 +13,21 @@ import { aclDrift, passwordHash } from '../../src/redis/acl-rules.ts';
 import { parseCacheNamespace } from '../../src/api/types.ts';
 import { redisCli } from '../../../dataplane/test/support/redis-harness.ts';
 import {
+  CONFIGMAP,
+  CREDENTIALS_SECRET,
+  DATA_PLANE_ACCOUNT,
   SPEC,
   aclUserOnEveryNode,
   conditionOf,
   createCacheNamespace,
   createOperatorRedisUser,
+  decodeSecretData,
   deleteCacheNamespace,
   getCacheNamespace,
   operatorConfig,
   readConfigMapData,
+  readSharedCredentials,
+  serviceAccountKubeConfig,
   startWorld,
   updateSpec,
   waitFor,
@@ -55,13 +61,54 @@ function ctx(t: { context: unknown }): Context {
 
 async function secretValues(world: World, namespace: string, name: string) {
   const secret = await world.kube.core.readNamespacedSecret({ namespace, name });
-  const values = Object.fromEntries(
-    Object.entries(secret.data ?? {}).map(([key, value]) => [
-      key,
-      Buffer.from(value, 'base64').toString('utf8'),
-    ]),
+  return { secret, values: decodeSecretData(secret.data) };
+}
+
+/** Authenticates to the (standalone) Redis node as `username`, and runs `use`. */
+async function asRedisUser<T>(
+  world: World,
+  username: string | undefined,
+  password: string | undefined,
+  use: (client: Redis) => Promise<T>,
+): Promise<T> {
+  const [host, port] = world.redisNodes[0]?.split(':') ?? [];
+  const client = new Redis({
+    host,
+    port: Number(port),
+    username,
+    password,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+  });
+  try {
+    await client.connect();
+    return await use(client);
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** The name of the first object a watch with `fieldSelector` delivers. */
+async function firstWatched(config: KubeConfig, path: string, fieldSelector: string): Promise<string> {
+  let delivered: (name: string) => void = () => undefined;
+  let failed: (error: unknown) => void = () => undefined;
+  const first = new Promise<string>((resolve, reject) => {
+    delivered = resolve;
+    failed = reject;
+  });
+  const controller = await new Watch(config).watch(
+    path,
+    { fieldSelector },
+    (_type: string, object: V1Secret) => delivered(object.metadata?.name ?? ''),
+    (error: unknown) => {
+      if (error !== null && error !== undefined) failed(error);
+    },
   );
-  return { secret, values };
+  try {
+    return await first;
+  } finally {
+    controller.abort();
+  }
 }
 
 /** What the operator should have made of the stored object. */
@@ -140,9 +187,25 @@ test.serial(
       t.deepEqual(aclDrift(desired.aclUser, passwordHash(values['password'] ?? ''), state), [], node);
     }
 
+    // The data plane's copy, in its own namespace: the same password, under the cache namespace's keys.
+    const shared = await world.kube.core.readNamespacedSecret(CREDENTIALS_SECRET);
+    t.is(shared.type, 'Opaque');
+    t.is(shared.metadata?.labels?.['app.kubernetes.io/managed-by'], 'cacheplane-operator');
+    t.is(shared.metadata?.ownerReferences, undefined);
+    t.like(decodeSecretData(shared.data), {
+      'orders.username': 'cacheplane.team-a.orders',
+      'orders.password': values['password'],
+    });
+
     const data = await readConfigMapData(world.kube);
     const entry = ConfigEntrySchema.parse(JSON.parse(data?.['orders.json'] ?? 'null'));
     t.deepEqual(entry, desired.config.entry);
+    t.deepEqual(entry.redis.credentials, {
+      secretNamespace: 'cacheplane-system',
+      secretName: 'cacheplane-namespace-credentials',
+      usernameKey: 'orders.username',
+      passwordKey: 'orders.password',
+    });
 
     const events = await world.kube.kubeConfig
       .makeApiClient(EventsV1Api)
@@ -162,17 +225,7 @@ test.serial(
     });
     await waitReady(world.kube, 'team-b', 'payments');
     const { values } = await secretValues(world, 'team-a', 'orders-redis-acl');
-    const [host, port] = world.redisNodes[0]?.split(':') ?? [];
-    const client = new Redis({
-      host,
-      port: Number(port),
-      username: values['username'],
-      password: values['password'],
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-    });
-    try {
-      await client.connect();
+    await asRedisUser(world, values['username'], values['password'], async (client) => {
       t.is(await client.set('orders:k1', 'v1', 'PX', 60_000), 'OK');
       t.is(await client.get('orders:k1'), 'v1');
       t.is(await client.del('orders:k1'), 1);
@@ -181,11 +234,96 @@ test.serial(
       await t.throwsAsync(client.get('orders-eu:k1'), { message: /NOPERM/ });
       await t.throwsAsync(client.call('KEYS', '*'), { message: /NOPERM/ });
       await t.throwsAsync(client.call('FLUSHALL'), { message: /NOPERM/ });
-    } finally {
-      client.disconnect();
-    }
+    });
   },
 );
+
+test.serial(
+  'the data plane, with only data-plane-role.yaml, follows the entry to the shared Secret and authenticates as the ACL user',
+  async (t) => {
+    const { world } = ctx(t);
+    const config = await serviceAccountKubeConfig(world.kube, DATA_PLANE_ACCOUNT);
+    const core = config.makeApiClient(CoreV1Api);
+    const byName = (name: string) => `metadata.name=${name}`;
+
+    // What the data plane does: list (and watch) each of its two objects by name, in its namespace.
+    const configMaps = await core.listNamespacedConfigMap({
+      namespace: CONFIGMAP.namespace,
+      fieldSelector: byName(CONFIGMAP.name),
+    });
+    const entry = ConfigEntrySchema.parse(JSON.parse(configMaps.items[0]?.data?.['orders.json'] ?? 'null'));
+    const { secretNamespace, secretName, usernameKey, passwordKey } = entry.redis.credentials;
+    t.is(secretNamespace, CONFIGMAP.namespace, 'the credentials are in the data plane’s own namespace');
+    const secrets = await core.listNamespacedSecret({
+      namespace: secretNamespace,
+      fieldSelector: byName(secretName),
+    });
+    t.deepEqual(
+      secrets.items.map((secret) => secret.metadata?.name),
+      [secretName],
+    );
+    const values = decodeSecretData(secrets.items[0]?.data);
+    const read = await core.readNamespacedSecret({ namespace: secretNamespace, name: secretName });
+    t.deepEqual(decodeSecretData(read.data), values);
+    const path = (resource: string) => `/api/v1/namespaces/${secretNamespace}/${resource}`;
+    t.is(await firstWatched(config, path('secrets'), byName(secretName)), secretName);
+    t.is(await firstWatched(config, path('configmaps'), byName(CONFIGMAP.name)), CONFIGMAP.name);
+
+    const own = await secretValues(world, 'team-a', 'orders-redis-acl');
+    t.is(values[passwordKey], own.values['password'], 'the same password as the namespace’s Secret');
+    await asRedisUser(world, values[usernameKey], values[passwordKey], async (client) => {
+      t.is(await client.set('orders:from-data-plane', 'v', 'PX', 60_000), 'OK');
+      t.is(await client.get('orders:from-data-plane'), 'v');
+    });
+
+    // And nothing else: no team's Secret, no other object of its namespace, no write.
+    const refused: Array<[string, () => Promise<unknown>]> = [
+      ['a team’s Secret', () => core.readNamespacedSecret({ namespace: 'team-a', name: 'orders-redis-acl' })],
+      ['every Secret of its namespace', () => core.listNamespacedSecret({ namespace: secretNamespace })],
+      [
+        'every ConfigMap of its namespace',
+        () => core.listNamespacedConfigMap({ namespace: secretNamespace }),
+      ],
+      [
+        'writing the shared Secret',
+        () => core.replaceNamespacedSecret({ namespace: secretNamespace, name: secretName, body: read }),
+      ],
+      ['Secrets of all namespaces', () => core.listSecretForAllNamespaces()],
+    ];
+    for (const [what, call] of refused) {
+      const error = await t.throwsAsync(call(), undefined, what);
+      t.is((error as { code?: number } | undefined)?.code, 403, what);
+    }
+    await t.throwsAsync(firstWatched(config, path('secrets'), ''), undefined, 'a watch of every Secret');
+  },
+);
+
+test.serial('shared credentials deleted or edited by hand are repaired', async (t) => {
+  const { world } = ctx(t);
+  const expected = await readSharedCredentials(world.kube);
+  const shared = await world.kube.core.readNamespacedSecret(CREDENTIALS_SECRET);
+  delete shared.data?.['orders.password'];
+  if (shared.data !== undefined)
+    shared.data['payments.username'] = Buffer.from('someone-else').toString('base64');
+  await world.kube.core.replaceNamespacedSecret({ ...CREDENTIALS_SECRET, body: shared });
+  const repaired = await waitFor('the keys to be repaired', async () => {
+    const current = await readSharedCredentials(world.kube);
+    return JSON.stringify(current) === JSON.stringify(expected) ? current : undefined;
+  });
+  t.deepEqual(repaired, expected);
+
+  await world.kube.core.deleteNamespacedSecret(CREDENTIALS_SECRET);
+  const recreated = await waitFor('the Secret to be created again with every key', async () => {
+    const current = await readSharedCredentials(world.kube);
+    return JSON.stringify(current) === JSON.stringify(expected) ? current : undefined;
+  });
+  t.deepEqual(Object.keys(recreated).sort(), [
+    'orders.password',
+    'orders.username',
+    'payments.password',
+    'payments.username',
+  ]);
+});
 
 test.serial('update: a new config entry, the new generation observed, the ACL user untouched', async (t) => {
   const { world } = ctx(t);
@@ -283,6 +421,8 @@ test.serial(
     const data = await readConfigMapData(world.kube);
     t.is(data?.['payments.json'], undefined);
     t.truthy(data?.['orders.json']);
+    const shared = await readSharedCredentials(world.kube);
+    t.deepEqual(Object.keys(shared ?? {}).sort(), ['orders.password', 'orders.username']);
   },
 );
 
@@ -301,6 +441,9 @@ test.serial(
         : undefined;
     });
     t.deepEqual(deleting.metadata.finalizers, ['cacheplane.dev/cleanup']);
+    // The entry and the shared credentials go first; the ACL user waits for Redis.
+    t.is((await readConfigMapData(world.kube))?.['orders.json'], undefined);
+    t.is((await readSharedCredentials(world.kube))?.['orders.password'], undefined);
     t.like(conditionOf(deleting.status, ConditionType.RedisACLReady), {
       status: 'False',
       reason: Reason.RedisUnavailable,
@@ -340,13 +483,27 @@ test.serial(
     await t.throwsAsync(
       world.kube.core.readNamespacedSecret({ namespace: 'team-b', name: 'shared-redis-acl' }),
     );
-    // The holder goes: the other takes the name.
+    const holder = await secretValues(world, 'team-a', 'shared-redis-acl');
+    t.like(await readSharedCredentials(world.kube), {
+      'shared.username': 'cacheplane.team-a.shared',
+      'shared.password': holder.values['password'],
+    });
+    // The holder goes: the other takes the name, and the shared keys with it.
     await deleteCacheNamespace(world.kube, 'team-a', 'shared');
     await waitReady(world.kube, 'team-b', 'shared');
     const entry = ConfigEntrySchema.parse(
       JSON.parse((await readConfigMapData(world.kube))?.['shared.json'] ?? 'null'),
     );
     t.is(entry.owner.kubernetesNamespace, 'team-b');
+    const taker = await secretValues(world, 'team-b', 'shared-redis-acl');
+    const shared = await readSharedCredentials(world.kube);
+    t.like(shared, {
+      'shared.username': 'cacheplane.team-b.shared',
+      'shared.password': taker.values['password'],
+    });
+    await asRedisUser(world, shared?.['shared.username'], shared?.['shared.password'], async (client) => {
+      t.is(await client.ping(), 'PONG');
+    });
   },
 );
 

@@ -88,22 +88,26 @@ test.serial(
   async (t) => {
     const { world } = ctx(t);
     const [, changed = '', lost = ''] = world.redisNodes;
+    // A resync may come between the two changes (every 1.5 s here): then the nodes are repaired, and
+    // reported, in two passes. Either way each node must be repaired and named in the status.
     await redisCli(changed, 'ACL', 'SETUSER', USER, '+flushall');
     await redisCli(lost, 'ACL', 'DELUSER', USER);
-    const before = await driftByNode(world);
-    t.deepEqual(before.get(changed), ['extra command rule(s): +flushall']);
-    t.deepEqual(before.get(lost), [`user ${USER} does not exist`]);
+    const reported = new Set<string>();
     await waitFor(
-      'every node to be repaired',
-      async () => [...(await driftByNode(world)).values()].every((problems) => problems.length === 0),
+      'both nodes to be reported repaired',
+      async () => {
+        const object = await getCacheNamespace(world.kube, 'team-a', 'orders');
+        const condition = conditionOf(object?.status, ConditionType.RedisACLReady);
+        if (condition?.reason === Reason.AclDriftRepaired) {
+          for (const node of [changed, lost]) if (condition.message.includes(node)) reported.add(node);
+        }
+        return reported.size === 2;
+      },
       10_000,
+      20,
     );
-    const acl = await waitFor('the repair in status', async () => {
-      const object = await getCacheNamespace(world.kube, 'team-a', 'orders');
-      const condition = conditionOf(object?.status, ConditionType.RedisACLReady);
-      return condition?.reason === Reason.AclDriftRepaired ? condition : undefined;
-    });
-    t.true(acl.message.includes(changed) && acl.message.includes(lost), acl.message);
+    const after = await driftByNode(world);
+    for (const [node, problems] of after) t.deepEqual(problems, [], node);
   },
 );
 

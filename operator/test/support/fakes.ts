@@ -154,6 +154,15 @@ export class FakeCluster implements ClusterApi {
     return this.configMap;
   }
 
+  /** Someone else edits a Secret (kubectl edit): a new resourceVersion. */
+  editSecret(namespace: string, name: string, edit: (secret: SecretView) => void): void {
+    const secret = this.secrets.get(`${namespace}/${name}`);
+    if (secret === undefined) throw new Error(`no Secret ${namespace}/${name}`);
+    const edited = structuredClone(secret);
+    edit(edited);
+    this.secrets.set(`${namespace}/${name}`, { ...edited, resourceVersion: this.#nextRv() });
+  }
+
   /** Someone else edits the ConfigMap. */
   editConfigMap(edit: (data: Record<string, string>) => void): void {
     const data = { ...this.configMap?.data };
@@ -210,6 +219,7 @@ export class FakeCluster implements ClusterApi {
       name: secret.name,
       resourceVersion: this.#nextRv(),
       labels: { ...secret.labels },
+      annotations: secret.annotations === undefined ? undefined : { ...secret.annotations },
       ownerReferences: secret.ownerReferences.map((reference) => ({ ...reference })),
       values: { ...secret.values },
     };
@@ -251,10 +261,12 @@ export class FakeRedisAcl implements RedisAcl {
   readonly users = new Map<string, Map<string, AclUserState>>();
   readonly down = new Set<string>();
   /** Every call, as `apply name` / `remove name` / `inspect name`. */
-  readonly calls: string[] = [];
+  readonly calls: string[];
 
-  constructor(nodes = ['10.0.0.1:6379', '10.0.0.2:6379', '10.0.0.3:6379']) {
+  /** `calls`: pass FakeCluster's `writes` to see both in one order. */
+  constructor(nodes = ['10.0.0.1:6379', '10.0.0.2:6379', '10.0.0.3:6379'], calls: string[] = []) {
     this.nodes = nodes;
+    this.calls = calls;
     for (const node of nodes) this.users.set(node, new Map());
   }
 

@@ -41,6 +41,10 @@ const RBAC_DIR = fileURLToPath(new URL('../../rbac/', import.meta.url));
 export const OPERATOR_NAMESPACE = 'cacheplane-system';
 export const OPERATOR_REDIS_USER = 'cacheplane-operator';
 export const CONFIGMAP = { namespace: OPERATOR_NAMESPACE, name: 'cacheplane-namespaces' };
+/** The data plane's copy of every namespace's credentials. */
+export const CREDENTIALS_SECRET = { namespace: OPERATOR_NAMESPACE, name: 'cacheplane-namespace-credentials' };
+/** The data plane's ServiceAccount, bound by operator/rbac/data-plane-role.yaml. */
+export const DATA_PLANE_ACCOUNT = 'cacheplane-data-plane';
 export const SPEC = {
   access: [{ subjects: ['system:serviceaccount:team-a:orders-api'], verbs: ['get', 'set'] }],
 };
@@ -110,16 +114,24 @@ export async function createOperatorRedisUser(
 }
 
 /**
- * Applies operator/rbac/ (ServiceAccount, ClusterRole, Role and bindings) and writes a kubeconfig
- * that authenticates as the ServiceAccount with a token from the TokenRequest API.
+ * Applies operator/rbac/ (ServiceAccounts, ClusterRole, Roles and bindings) and writes a kubeconfig
+ * that authenticates as the operator's ServiceAccount.
  */
 async function serviceAccountKubeconfig(kube: KubeEnv, dir: string): Promise<string> {
   await execFileAsync(kube.kubectl, ['--kubeconfig', kube.kubeconfigPath, 'apply', '-f', RBAC_DIR], {
     timeout: 30_000,
   });
+  const config = await serviceAccountKubeConfig(kube, 'cacheplane-operator');
+  const path = join(dir, 'operator-kubeconfig');
+  writeFileSync(path, config.exportConfig(), { mode: 0o600 });
+  return path;
+}
+
+/** A client configuration that authenticates as a ServiceAccount of the operator's namespace (a TokenRequest token). */
+export async function serviceAccountKubeConfig(kube: KubeEnv, account: string): Promise<KubeConfig> {
   const core = kube.kubeConfig.makeApiClient(CoreV1Api);
   const token = await core.createNamespacedServiceAccountToken({
-    name: 'cacheplane-operator',
+    name: account,
     namespace: OPERATOR_NAMESPACE,
     body: { spec: { audiences: [], expirationSeconds: 86_400 } },
   });
@@ -128,13 +140,11 @@ async function serviceAccountKubeconfig(kube: KubeEnv, dir: string): Promise<str
   const config = new KubeConfig();
   config.loadFromOptions({
     clusters: [cluster],
-    users: [{ name: 'cacheplane-operator', token: token.status.token }],
-    contexts: [{ name: 'operator', cluster: cluster.name, user: 'cacheplane-operator' }],
-    currentContext: 'operator',
+    users: [{ name: account, token: token.status.token }],
+    contexts: [{ name: account, cluster: cluster.name, user: account }],
+    currentContext: account,
   });
-  const path = join(dir, 'operator-kubeconfig');
-  writeFileSync(path, config.exportConfig(), { mode: 0o600 });
-  return path;
+  return config;
 }
 
 /** An in-process operator's configuration, with test timings. */
@@ -309,6 +319,22 @@ export async function readConfigMapData(kube: KubeEnv): Promise<Record<string, s
     if ((error as { code?: number }).code === 404) return undefined;
     throw error;
   }
+}
+
+/** The data plane's shared credentials Secret, its values decoded; undefined when missing. */
+export async function readSharedCredentials(kube: KubeEnv): Promise<Record<string, string> | undefined> {
+  try {
+    return decodeSecretData((await kube.core.readNamespacedSecret(CREDENTIALS_SECRET)).data);
+  } catch (error) {
+    if ((error as { code?: number }).code === 404) return undefined;
+    throw error;
+  }
+}
+
+export function decodeSecretData(data: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(data ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]),
+  );
 }
 
 /** ACL GETUSER on every node, as Redis's default user (not through the operator's connections). */

@@ -9,6 +9,7 @@ test('defaults, with only the Redis addresses given', (t) => {
     aclUserPrefix: 'cacheplane',
     redis: { mode: 'standalone', db: 0 },
     dataPlaneConfig: { namespace: 'cacheplane-system', name: 'cacheplane-namespaces' },
+    dataPlaneCredentials: { namespace: 'cacheplane-system', name: 'cacheplane-namespace-credentials' },
   });
   t.deepEqual(config.lease, {
     namespace: 'cacheplane-system',
@@ -32,6 +33,32 @@ test('defaults, with only the Redis addresses given', (t) => {
   t.regex(config.identity, /_[0-9a-f]{8}$/);
 });
 
+test("the data plane's credentials Secret: in the ConfigMap's namespace by default; elsewhere refused", (t) => {
+  const base = { OPERATOR_REDIS_ADDRESSES: 'r:6379', OPERATOR_DATAPLANE_CONFIGMAP: 'ops/namespaces' };
+  t.deepEqual(loadConfig(base, noPod).settings.dataPlaneCredentials, {
+    namespace: 'ops',
+    name: 'cacheplane-namespace-credentials',
+  });
+  t.deepEqual(
+    loadConfig({ ...base, OPERATOR_DATAPLANE_SECRET: 'ops/credentials' }, noPod).settings
+      .dataPlaneCredentials,
+    { namespace: 'ops', name: 'credentials' },
+  );
+  const elsewhere = t.throws(
+    () => loadConfig({ ...base, OPERATOR_DATAPLANE_SECRET: 'other/credentials' }, noPod),
+    { instanceOf: ConfigError },
+  );
+  t.deepEqual(elsewhere.problems, [
+    'OPERATOR_DATAPLANE_SECRET="other/credentials": must be in the namespace of OPERATOR_DATAPLANE_CONFIGMAP (the data plane reads both from its own namespace)',
+  ]);
+  const invalid = t.throws(() => loadConfig({ ...base, OPERATOR_DATAPLANE_SECRET: 'ops/Bad_Name' }, noPod), {
+    instanceOf: ConfigError,
+  });
+  t.deepEqual(invalid.problems, [
+    'OPERATOR_DATAPLANE_SECRET="ops/Bad_Name": expected namespace/name of a Secret',
+  ]);
+});
+
 test("the pod's namespace is the Lease namespace in-cluster", (t) => {
   t.is(loadConfig({ OPERATOR_REDIS_ADDRESSES: 'r:6379' }, () => 'ops').lease.namespace, 'ops');
   t.is(
@@ -49,6 +76,7 @@ test('every bad value is reported on its own line, naming the variable', (t) => 
           OPERATOR_REDIS_CLUSTER_MODE: 'maybe',
           OPERATOR_RESYNC_PERIOD: '5 minutes',
           OPERATOR_DATAPLANE_CONFIGMAP: 'no-slash',
+          OPERATOR_DATAPLANE_SECRET: 'a/b/c',
           OPERATOR_HTTP_PORT: '70000',
           OPERATOR_WORKERS: '0',
           OPERATOR_REDIS_PASSWORD: '',
@@ -63,6 +91,7 @@ test('every bad value is reported on its own line, naming the variable', (t) => 
       'OPERATOR_REDIS_ADDRESSES',
       'OPERATOR_REDIS_CLUSTER_MODE',
       'OPERATOR_DATAPLANE_CONFIGMAP',
+      'OPERATOR_DATAPLANE_SECRET',
       'OPERATOR_RESYNC_PERIOD',
       'OPERATOR_WORKERS',
       'OPERATOR_HTTP_PORT',

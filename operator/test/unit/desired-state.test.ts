@@ -56,6 +56,13 @@ test('a minimal resource gets every default', (t) => {
         blockOwnerDeletion: true,
       },
     },
+    sharedCredentials: {
+      namespace: 'cacheplane-system',
+      name: 'cacheplane-namespace-credentials',
+      usernameKey: 'orders.username',
+      passwordKey: 'orders.password',
+      username: 'cacheplane.team-a.orders',
+    },
     config: {
       configMapNamespace: 'cacheplane-system',
       configMapName: 'cacheplane-namespaces',
@@ -88,10 +95,10 @@ test('a minimal resource gets every default', (t) => {
           aclUser: 'cacheplane.team-a.orders',
           keyPrefix: 'orders:',
           credentials: {
-            secretNamespace: 'team-a',
-            secretName: 'orders-redis-acl',
-            usernameKey: 'username',
-            passwordKey: 'password',
+            secretNamespace: 'cacheplane-system',
+            secretName: 'cacheplane-namespace-credentials',
+            usernameKey: 'orders.username',
+            passwordKey: 'orders.password',
           },
         },
       },
@@ -170,10 +177,29 @@ for (const row of naming) {
     t.is(desired.config.key, row.key);
     t.is(desired.config.entry.redis.keyPrefix, row.pattern.slice(0, -1));
     t.is(desired.status.aclUser, row.aclUser);
+    const cacheNamespace = row.key.slice(0, -'.json'.length);
+    t.deepEqual(desired.config.entry.redis.credentials, {
+      secretNamespace: 'cacheplane-system',
+      secretName: 'cacheplane-namespace-credentials',
+      usernameKey: `${cacheNamespace}.username`,
+      passwordKey: `${cacheNamespace}.password`,
+    });
+    t.is(desired.sharedCredentials.username, row.aclUser);
   });
 }
 
-test('names: length bounds (ACL user ≤ 148, Secret ≤ 73, ConfigMap key ≤ 68)', (t) => {
+test('the entry points at the configured shared credentials Secret', (t) => {
+  const desired = desiredState(cacheNamespace(), {
+    ...STANDALONE,
+    dataPlaneConfig: { namespace: 'ops', name: 'namespaces' },
+    dataPlaneCredentials: { namespace: 'ops', name: 'credentials' },
+  });
+  t.like(desired.config.entry.redis.credentials, { secretNamespace: 'ops', secretName: 'credentials' });
+  t.like(desired.sharedCredentials, { namespace: 'ops', name: 'credentials' });
+  t.like(desired.config, { configMapNamespace: 'ops', configMapName: 'namespaces' });
+});
+
+test('names: length bounds (ACL user ≤ 148, Secret ≤ 73, ConfigMap key ≤ 68, shared Secret key ≤ 72)', (t) => {
   const desired = desiredState(cacheNamespace({ namespace: 'n'.repeat(63), name: 'c'.repeat(63) }), {
     ...STANDALONE,
     aclUserPrefix: 'p'.repeat(20),
@@ -181,6 +207,8 @@ test('names: length bounds (ACL user ≤ 148, Secret ≤ 73, ConfigMap key ≤ 6
   t.is(desired.aclUser.name.length, 148);
   t.is(desired.secret.name.length, 73);
   t.is(desired.config.key.length, 68);
+  // A Secret key may be 253 characters long.
+  t.is(desired.sharedCredentials.passwordKey.length, 72);
 });
 
 const commandTable: Array<{ case: string; settings: OperatorSettings; commands: string[] }> = [
@@ -342,6 +370,22 @@ const settingsTable: Array<{ case: string; settings: OperatorSettings; problem?:
     case: 'a ConfigMap namespace that is no DNS label',
     settings: { ...DEFAULT_SETTINGS, dataPlaneConfig: { namespace: 'Cache', name: 'x' } },
     problem: /dataPlaneConfig\.namespace/,
+  },
+  {
+    case: "a credentials Secret outside the ConfigMap's namespace",
+    settings: {
+      ...DEFAULT_SETTINGS,
+      dataPlaneCredentials: { namespace: 'elsewhere', name: 'cacheplane-namespace-credentials' },
+    },
+    problem: /dataPlaneCredentials\.namespace "elsewhere": must be dataPlaneConfig\.namespace/,
+  },
+  {
+    case: 'a credentials Secret name that is no DNS subdomain',
+    settings: {
+      ...DEFAULT_SETTINGS,
+      dataPlaneCredentials: { namespace: 'cacheplane-system', name: 'Credentials' },
+    },
+    problem: /dataPlaneCredentials\.name "Credentials": not a Secret name/,
   },
 ];
 
