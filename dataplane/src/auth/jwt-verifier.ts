@@ -9,6 +9,12 @@ export interface JwtVerifierOptions {
   secret: string;
   issuer?: string | undefined;
   audience?: string | undefined;
+  /**
+   * `token-grants` (default, NAMESPACES_SOURCE=static): the `namespaces` claim is required, and is
+   * what authorizes. `access-lists` (kubernetes): namespaces' access lists authorize by `sub` and
+   * the `groups` claim (an array of strings, read here); `namespaces` is optional and only narrows.
+   */
+  authorization?: 'token-grants' | 'access-lists';
   /** How many verified tokens to remember (0 disables the cache). */
   cacheSize?: number;
   now?: () => number;
@@ -30,6 +36,7 @@ export class JwtVerifier {
   readonly #options: jwt.VerifyOptions & { complete?: false };
   readonly #cache: LRUCache<string, Principal> | undefined;
   readonly #now: () => number;
+  readonly #accessLists: boolean;
 
   constructor(options: JwtVerifierOptions) {
     this.#key = createSecretKey(Buffer.from(options.secret, 'utf8'));
@@ -41,6 +48,7 @@ export class JwtVerifier {
     const cacheSize = options.cacheSize ?? 10_000;
     this.#cache = cacheSize > 0 ? new LRUCache({ max: cacheSize }) : undefined;
     this.#now = options.now ?? Date.now;
+    this.#accessLists = options.authorization === 'access-lists';
   }
 
   /** The principal behind an Authorization header value; throws UNAUTHORIZED otherwise. */
@@ -73,16 +81,26 @@ export class JwtVerifier {
       throw unauthorized(`invalid token: ${(error as Error).message}`);
     }
     const namespaces: unknown = claims['namespaces'];
-    if (!Array.isArray(namespaces) || !namespaces.every((name) => typeof name === 'string')) {
+    const namespacesOptional = this.#accessLists && namespaces === undefined;
+    if (!namespacesOptional && !isStringArray(namespaces)) {
       throw unauthorized('invalid token: the "namespaces" claim must be an array of namespace names');
+    }
+    const groups: unknown = this.#accessLists ? (claims['groups'] ?? []) : [];
+    if (!isStringArray(groups)) {
+      throw unauthorized('invalid token: the "groups" claim must be an array of group names');
     }
     if (typeof claims.exp !== 'number') throw unauthorized('invalid token: an "exp" claim is required');
     return {
       subject: typeof claims.sub === 'string' ? claims.sub : undefined,
-      namespaces: new Set(namespaces),
+      namespaces: isStringArray(namespaces) ? new Set(namespaces) : undefined,
+      groups,
       expiresAt: claims.exp * 1000,
     };
   }
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
 }
 
 function unauthorized(message: string): CacheError {
@@ -91,7 +109,9 @@ function unauthorized(message: string): CacheError {
 
 export interface TokenClaims {
   subject: string;
-  namespaces: string[];
+  /** Left out of the token when undefined (allowed only where access lists authorize). */
+  namespaces?: string[] | undefined;
+  groups?: string[] | undefined;
   ttlSeconds: number;
   issuer?: string | undefined;
   audience?: string | undefined;
@@ -99,7 +119,11 @@ export interface TokenClaims {
 
 /** Signs an HS256 token the verifier accepts (for the embedded default and for tests). */
 export function signToken(secret: string, claims: TokenClaims): string {
-  return jwt.sign({ namespaces: claims.namespaces }, createSecretKey(Buffer.from(secret, 'utf8')), {
+  const payload = {
+    ...(claims.namespaces === undefined ? {} : { namespaces: claims.namespaces }),
+    ...(claims.groups === undefined ? {} : { groups: claims.groups }),
+  };
+  return jwt.sign(payload, createSecretKey(Buffer.from(secret, 'utf8')), {
     algorithm: 'HS256',
     subject: claims.subject,
     expiresIn: claims.ttlSeconds,

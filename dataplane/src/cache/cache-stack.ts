@@ -9,8 +9,9 @@ import { RedisStore } from '../redis/redis-store.ts';
 import { OpossumBreaker } from '../resilience/opossum-breaker.ts';
 import { NO_INVALIDATION, type Invalidation } from '../invalidation/invalidation.ts';
 import { DegradedReplayer } from './degraded-replayer.ts';
+import type { CacheLimits } from './limits.ts';
 import { NamespacedCache } from './namespaced-cache.ts';
-import { WriteJournal } from './write-journal.ts';
+import { WriteJournal, type WriteJournalLimits } from './write-journal.ts';
 
 /** The cache service and the parts it is made of, for wiring, health and tests. */
 export interface CacheStack {
@@ -25,6 +26,22 @@ export interface CacheStack {
   close(): Promise<void>;
 }
 
+/** What one cache stack is made of: the data plane's (static) or one namespace's (kubernetes). */
+export interface CacheStackSettings {
+  limits: CacheLimits;
+  /** Undefined: no local cache (then `redis` is required). */
+  localCache: { maxEntries: number; maxBytes: number; policy: 'lru' | 'lfu' } | undefined;
+  journal: WriteJournalLimits;
+  /** Undefined: no Redis, the local cache is the store (embedded). */
+  redis: RedisConfig | undefined;
+}
+
+export interface CacheStackHooks {
+  invalidation?: Invalidation;
+  /** Told of every Redis connection error, besides the warning logged. */
+  onRedisError?: (error: Error) => void;
+}
+
 /** Builds the cache service from configuration: local store, Redis behind its breaker, replay. */
 export async function buildCacheStack(
   config: Config,
@@ -32,28 +49,61 @@ export async function buildCacheStack(
   logger: Logger,
   invalidation: Invalidation = NO_INVALIDATION,
 ): Promise<CacheStack> {
-  const journal = new WriteJournal({
-    maxEntries: config.cache.degradedMaxPending,
-    maxBytes: config.cache.degradedMaxPendingBytes,
-  });
-  const local = config.cache.localEnabled
-    ? createLocalStore({
-        maxEntries: config.cache.localMaxEntries,
-        maxBytes: config.cache.maxMemoryBytes,
-        policy: config.cache.evictionPolicy,
-        onEvict: (reason) => metrics.localEviction(reason),
-      })
-    : undefined;
+  const stack = await assembleCacheStack(
+    {
+      limits: config.cache,
+      localCache: config.cache.localEnabled
+        ? {
+            maxEntries: config.cache.localMaxEntries,
+            maxBytes: config.cache.maxMemoryBytes,
+            policy: config.cache.evictionPolicy,
+          }
+        : undefined,
+      journal: {
+        maxEntries: config.cache.degradedMaxPending,
+        maxBytes: config.cache.degradedMaxPendingBytes,
+      },
+      redis: config.redis,
+    },
+    metrics,
+    logger,
+    { invalidation },
+  );
+  const { local, journal } = stack;
   metrics.trackGauges({
     localEntries: () => local?.size ?? 0,
     localBytes: () => local?.bytes ?? 0,
     pendingWrites: () => journal.size,
   });
+  return stack;
+}
 
-  const redis = config.redis === undefined ? undefined : await connectRedis(config.redis, metrics, logger);
+/**
+ * Builds one cache stack: local store, Redis behind its own breaker, journal and replayer. Waits up
+ * to the dial timeout for Redis, then serves degraded until it is reachable. Registers no gauges:
+ * whoever owns the stacks reports them.
+ */
+export async function assembleCacheStack(
+  settings: CacheStackSettings,
+  metrics: Metrics,
+  logger: Logger,
+  hooks: CacheStackHooks = {},
+): Promise<CacheStack> {
+  const invalidation = hooks.invalidation ?? NO_INVALIDATION;
+  const journal = new WriteJournal(settings.journal);
+  const local =
+    settings.localCache === undefined
+      ? undefined
+      : createLocalStore({ ...settings.localCache, onEvict: (reason) => metrics.localEviction(reason) });
+
+  const redisConfig = settings.redis;
+  const redis =
+    redisConfig === undefined
+      ? undefined
+      : await connectRedis(redisConfig, metrics, logger, hooks.onRedisError);
   const remote = redis?.remote;
   const cache = new NamespacedCache({
-    limits: config.cache,
+    limits: settings.limits,
     local,
     remote,
     journal,
@@ -63,7 +113,7 @@ export async function buildCacheStack(
     nearCacheTrusted: invalidation.nearCacheTrusted,
   });
   const replayer =
-    remote === undefined || config.redis === undefined
+    remote === undefined || redisConfig === undefined
       ? undefined
       : new DegradedReplayer({
           journal,
@@ -71,7 +121,7 @@ export async function buildCacheStack(
           local,
           metrics,
           logger,
-          intervalMs: config.redis.replayIntervalMs,
+          intervalMs: redisConfig.replayIntervalMs,
         });
   replayer?.start();
 
@@ -95,9 +145,13 @@ async function connectRedis(
   config: RedisConfig,
   metrics: Metrics,
   logger: Logger,
+  onRedisError: ((error: Error) => void) | undefined,
 ): Promise<{ client: RedisClient; remote: GuardedRemote }> {
   const client = createRedisClient(config, {
-    onError: (error) => logger.warn({ err: error.message }, 'redis connection error'),
+    onError: (error) => {
+      logger.warn({ err: error.message }, 'redis connection error');
+      onRedisError?.(error);
+    },
   });
   try {
     await waitUntilReady(client, config.dialTimeoutMs);

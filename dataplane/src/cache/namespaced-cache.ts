@@ -63,7 +63,7 @@ type LocalLookup = { kind: 'value'; entry: LocalEntry } | { kind: 'absent' } | {
  * cache is the store.
  */
 export class NamespacedCache implements CacheService, InvalidationTarget {
-  readonly #limits: CacheLimits;
+  #limits: CacheLimits;
   readonly #local: LocalStore | undefined;
   readonly #remote: GuardedRemote | undefined;
   readonly #journal: WriteJournal;
@@ -91,6 +91,17 @@ export class NamespacedCache implements CacheService, InvalidationTarget {
     this.#brokerStatus = deps.brokerStatus ?? (() => 'disabled');
     this.#onChange = deps.onChange ?? (() => {});
     this.#nearCacheTrusted = deps.nearCacheTrusted ?? (() => true);
+  }
+
+  /** Checks calls from now on against `limits` (a namespace's configuration changed). */
+  setLimits(limits: CacheLimits): void {
+    for (const [name, value] of Object.entries(limits)) {
+      if (!Number.isSafeInteger(value) || value <= 0) {
+        throw new Error(`setLimits: ${name} must be a positive whole number, got ${String(value)}`);
+      }
+    }
+    if (limits.defaultTtlMs > limits.maxTtlMs) throw new Error('setLimits: defaultTtlMs exceeds maxTtlMs');
+    this.#limits = { ...limits };
   }
 
   async get(_ctx: RequestContext, namespace: string, key: string): Promise<GetResult> {

@@ -17,6 +17,23 @@ export class ConfigError extends Error {
 
 const MiB = 1024 * 1024;
 
+const DNS_LABEL = '[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?';
+const DNS_SUBDOMAIN = `${DNS_LABEL}(\\.${DNS_LABEL})*`;
+
+/** A Kubernetes object as `<namespace>/<name>`: a DNS label, then a DNS subdomain. */
+const objectReference = z
+  .string()
+  .trim()
+  .regex(
+    new RegExp(`^${DNS_LABEL}/${DNS_SUBDOMAIN}$`),
+    'expected <namespace>/<name> of a Kubernetes object, such as cacheplane-system/cacheplane-namespaces',
+  )
+  .refine((text) => text.length - text.indexOf('/') - 1 <= 253, 'the name is longer than 253 characters')
+  .transform((text): ObjectReference => {
+    const [namespace = '', name = ''] = text.split('/');
+    return { namespace, name };
+  });
+
 /**
  * Every environment variable the data plane reads, with its default. The README's configuration
  * table mirrors this schema.
@@ -78,6 +95,16 @@ const EnvSchema = z.object({
   CACHE_DEGRADED_MAX_PENDING: integer(0, 10_000_000).default(100_000),
   CACHE_DEGRADED_MAX_PENDING_MB: integer(1, 1024 * 1024).default(64),
 
+  NAMESPACES_SOURCE: z.enum(['static', 'kubernetes'], 'expected static or kubernetes').default('static'),
+  NAMESPACES_CONFIGMAP: objectReference.default({
+    namespace: 'cacheplane-system',
+    name: 'cacheplane-namespaces',
+  }),
+  NAMESPACES_CREDENTIALS_SECRET: objectReference.default({
+    namespace: 'cacheplane-system',
+    name: 'cacheplane-namespace-credentials',
+  }),
+
   METRICS_ENABLED: bool.default(true),
   METRICS_PATH: z
     .string()
@@ -105,6 +132,21 @@ export interface RedisConfig {
   };
   replayIntervalMs: number;
 }
+
+/** A Kubernetes object, `<namespace>/<name>` in the environment. */
+export interface ObjectReference {
+  namespace: string;
+  name: string;
+}
+
+/**
+ * Where the served cache namespaces and their settings come from. `static`: any namespace a
+ * token's `namespaces` claim grants, with the CACHE_* limits. `kubernetes`: the namespaces the
+ * operator publishes, each with its own limits, local cache, access list and Redis ACL user.
+ */
+export type NamespacesConfig =
+  | { source: 'static' }
+  | { source: 'kubernetes'; configMap: ObjectReference; credentialsSecret: ObjectReference };
 
 export interface Config {
   production: boolean;
@@ -138,6 +180,7 @@ export interface Config {
     degradedMaxPending: number;
     degradedMaxPendingBytes: number;
   };
+  namespaces: NamespacesConfig;
   metrics: { enabled: boolean; path: string };
 }
 
@@ -195,6 +238,12 @@ function crossFieldProblems(env: Env): string[] {
         `BROKER_URL: "${url}" is not ${env.BROKER_TYPE === 'rabbitmq' ? 'an amqp:// URL' : 'a host:port Kafka broker'}`,
       );
     }
+  }
+  const { NAMESPACES_CONFIGMAP: configMap, NAMESPACES_CREDENTIALS_SECRET: secret } = env;
+  if (env.NAMESPACES_SOURCE === 'kubernetes' && configMap.namespace !== secret.namespace) {
+    problems.push(
+      `NAMESPACES_CREDENTIALS_SECRET: must be in the ConfigMap's namespace "${configMap.namespace}" (NAMESPACES_CONFIGMAP), not "${secret.namespace}"`,
+    );
   }
   for (const address of env.REDIS_ADDRESSES) {
     if (!/^(rediss?:\/\/.+|[^:\s/]+:\d{1,5})$/.test(address)) {
@@ -260,6 +309,14 @@ function toConfig(env: Env): Config {
       degradedMaxPending: env.CACHE_DEGRADED_MAX_PENDING,
       degradedMaxPendingBytes: env.CACHE_DEGRADED_MAX_PENDING_MB * MiB,
     },
+    namespaces:
+      env.NAMESPACES_SOURCE === 'static'
+        ? { source: 'static' }
+        : {
+            source: 'kubernetes',
+            configMap: env.NAMESPACES_CONFIGMAP,
+            credentialsSecret: env.NAMESPACES_CREDENTIALS_SECRET,
+          },
     metrics: { enabled: env.METRICS_ENABLED, path: env.METRICS_PATH },
   };
 }

@@ -4,8 +4,8 @@ import {
   type sendUnaryData,
   type ServerUnaryCall,
 } from '@grpc/grpc-js';
+import { TOKEN_GRANT_AUTHORIZER, verbOf, type Authorizer } from '../auth/authorizer.ts';
 import type { JwtVerifier } from '../auth/jwt-verifier.ts';
-import { authorizeNamespace } from '../auth/principal.ts';
 import type { RequestContext } from '../cache/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics, Operation } from '../observability/metrics.ts';
@@ -20,6 +20,8 @@ export interface UnaryOutcome<Res> {
 
 export interface UnaryDeps {
   verifier: JwtVerifier;
+  /** Default: the token's `namespaces` claim decides (NAMESPACES_SOURCE=static). */
+  authorizer?: Authorizer | undefined;
   metrics: Metrics;
   logger: Logger;
 }
@@ -32,7 +34,7 @@ export const UNAUTHORIZED_NAMESPACE_LABEL = '-';
 
 /**
  * A cache RPC: authenticated (`authorization: Bearer <JWT>`), authorized for the request's
- * namespace, counted once in the request metrics.
+ * namespace and the operation's verb, counted once in the request metrics.
  */
 export function namespacedUnary<Req extends { namespace: string }, Res>(
   deps: UnaryDeps,
@@ -40,12 +42,14 @@ export function namespacedUnary<Req extends { namespace: string }, Res>(
   operation: Operation,
   handle: (request: Req, ctx: RequestContext) => Promise<UnaryOutcome<Res>>,
 ): handleUnaryCall<Req, Res> {
+  const authorizer = deps.authorizer ?? TOKEN_GRANT_AUTHORIZER;
+  const verb = verbOf(operation);
   return (call, callback) => {
     let namespaceLabel = UNAUTHORIZED_NAMESPACE_LABEL;
     serveUnary(call, callback, deps.logger, rpc, {
       work: (ctx) => {
         const principal = deps.verifier.verify(metadataText(call.metadata, 'authorization'));
-        authorizeNamespace(principal, call.request.namespace);
+        authorizer.authorize(principal, call.request.namespace, verb);
         namespaceLabel = call.request.namespace;
         return handle(call.request, ctx);
       },

@@ -93,9 +93,19 @@ function createCluster(
   );
   // ioredis opens a node's connection on its first command, and without an offline queue it
   // rejects every other command sent to that node until the connection is up. Connect to each
-  // node as soon as ioredis learns about it instead.
-  cluster.on('+node', (node: Redis) => {
+  // node as soon as ioredis learns about it instead, but only once the cluster is ready: its ready
+  // check (CLUSTER INFO) goes to a random node, and is refused with "Connection is closed" when
+  // that node's connection is still being set up (more likely with ACL auth, one more round trip),
+  // which makes the whole cluster reconnect, over and over. A node left waiting takes the check
+  // into its own queue instead.
+  const connectEagerly = (node: Redis): void => {
     if (node.status === 'wait') node.connect().catch(() => {});
+  };
+  cluster.on('+node', (node: Redis) => {
+    if (cluster.status === 'ready') connectEagerly(node);
+  });
+  cluster.on('ready', () => {
+    for (const node of cluster.nodes('all')) connectEagerly(node);
   });
   return cluster;
 }

@@ -26,11 +26,11 @@ const KEY_ROUTE = `${NAMESPACE_ROUTE}/*key`;
 /** GET/PUT/DELETE of one key and POST batch get/set, each behind metrics → auth → (body). */
 export function addCacheRoutes(router: Router<RestState>, deps: TransportDeps): void {
   const { cache } = deps;
-  const authorized = requireNamespaceGrant(deps.verifier);
+  const authorized = requireNamespaceGrant(deps.verifier, deps.authorizer);
   const body = jsonBody(deps.limits.maxRequestBytes);
   const counted = (operation: Parameters<typeof countRequest>[1]) => countRequest(deps.metrics, operation);
 
-  router.get(KEY_ROUTE, counted('get'), authorized, async (ctx) => {
+  router.get(KEY_ROUTE, counted('get'), authorized('get'), async (ctx) => {
     const { encoding } = parseInput(GetQuery, ctx.query, 'query string');
     const { entry, degraded } = await cache.get(ctx.state.requestContext, namespaceOf(ctx), keyOf(ctx));
     if (entry === undefined) throw new CacheError(ErrorCode.KeyNotFound, 'no value is stored under this key');
@@ -43,7 +43,7 @@ export function addCacheRoutes(router: Router<RestState>, deps: TransportDeps): 
     } satisfies GetResponse;
   });
 
-  router.put(KEY_ROUTE, counted('set'), authorized, body, async (ctx) => {
+  router.put(KEY_ROUTE, counted('set'), authorized('set'), body, async (ctx) => {
     const request = parseInput(SetBody, ctx.request.body, 'request body');
     const value = decodeValue(request.value, request.encoding ?? 'utf8');
     const { degraded } = await cache.set(ctx.state.requestContext, namespaceOf(ctx), keyOf(ctx), value, {
@@ -54,41 +54,55 @@ export function addCacheRoutes(router: Router<RestState>, deps: TransportDeps): 
   });
 
   // A DELETE body is never read: the route takes none.
-  router.delete(KEY_ROUTE, counted('delete'), authorized, async (ctx) => {
+  router.delete(KEY_ROUTE, counted('delete'), authorized('delete'), async (ctx) => {
     const { deleted, degraded } = await cache.delete(ctx.state.requestContext, namespaceOf(ctx), keyOf(ctx));
     ctx.body = { deleted, degraded } satisfies DeleteResponse;
   });
 
-  router.post(`${NAMESPACE_ROUTE}/batch/get`, counted('batch_get'), authorized, body, async (ctx) => {
-    const request = parseInput(BatchGetBody, ctx.request.body, 'request body');
-    const result = await cache.batchGet(ctx.state.requestContext, namespaceOf(ctx), request.keys);
-    // A key named "__proto__" stays a key (see keyedObject).
-    const values = keyedObject(result.values, (bytes): EncodedValue => encodeValue(bytes, request.encoding));
-    ctx.body = {
-      values,
-      missingKeys: result.missingKeys,
-      unavailableKeys: result.unavailableKeys,
-      degraded: result.degraded,
-    } satisfies BatchGetResponse;
-  });
+  router.post(
+    `${NAMESPACE_ROUTE}/batch/get`,
+    counted('batch_get'),
+    authorized('batch_get'),
+    body,
+    async (ctx) => {
+      const request = parseInput(BatchGetBody, ctx.request.body, 'request body');
+      const result = await cache.batchGet(ctx.state.requestContext, namespaceOf(ctx), request.keys);
+      // A key named "__proto__" stays a key (see keyedObject).
+      const values = keyedObject(result.values, (bytes): EncodedValue =>
+        encodeValue(bytes, request.encoding),
+      );
+      ctx.body = {
+        values,
+        missingKeys: result.missingKeys,
+        unavailableKeys: result.unavailableKeys,
+        degraded: result.degraded,
+      } satisfies BatchGetResponse;
+    },
+  );
 
-  router.post(`${NAMESPACE_ROUTE}/batch/set`, counted('batch_set'), authorized, body, async (ctx) => {
-    const request = parseInput(BatchSetBody, ctx.request.body, 'request body');
-    const entries = new Map<string, Buffer>();
-    for (const [key, entry] of Object.entries(request.entries)) {
-      entries.set(key, decodeValue(entry.value, entry.encoding ?? 'utf8'));
-    }
-    const { storedCount, degraded } = await cache.batchSet(
-      ctx.state.requestContext,
-      namespaceOf(ctx),
-      entries,
-      {
-        ttlMs: millis(request.ttlSeconds),
-        encrypt: request.encrypt,
-      },
-    );
-    ctx.body = { success: true, storedCount, degraded } satisfies BatchSetResponse;
-  });
+  router.post(
+    `${NAMESPACE_ROUTE}/batch/set`,
+    counted('batch_set'),
+    authorized('batch_set'),
+    body,
+    async (ctx) => {
+      const request = parseInput(BatchSetBody, ctx.request.body, 'request body');
+      const entries = new Map<string, Buffer>();
+      for (const [key, entry] of Object.entries(request.entries)) {
+        entries.set(key, decodeValue(entry.value, entry.encoding ?? 'utf8'));
+      }
+      const { storedCount, degraded } = await cache.batchSet(
+        ctx.state.requestContext,
+        namespaceOf(ctx),
+        entries,
+        {
+          ttlMs: millis(request.ttlSeconds),
+          encrypt: request.encrypt,
+        },
+      );
+      ctx.body = { success: true, storedCount, degraded } satisfies BatchSetResponse;
+    },
+  );
 }
 
 function millis(seconds: number | undefined): number | undefined {

@@ -1,3 +1,4 @@
+import type { Authorizer } from '../auth/authorizer.ts';
 import type { JwtVerifier } from '../auth/jwt-verifier.ts';
 import type { CacheService } from '../cache/types.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -7,6 +8,8 @@ import type { Metrics } from '../observability/metrics.ts';
 export interface TransportDeps {
   cache: CacheService;
   verifier: JwtVerifier;
+  /** Who may do what in which namespace; default: the token's `namespaces` claim decides (static). */
+  authorizer?: Authorizer | undefined;
   metrics: Metrics;
   logger: Logger;
   limits: {

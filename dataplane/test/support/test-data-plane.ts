@@ -1,9 +1,9 @@
 // A whole data plane in the test process, on free ports, with its logs captured: the same
 // startDataPlane() that main.ts runs, configured through the same environment variables.
 import { Writable } from 'node:stream';
-import { signToken } from '../../src/auth/jwt-verifier.ts';
+import { signToken, type TokenClaims } from '../../src/auth/jwt-verifier.ts';
 import { loadConfig } from '../../src/config/config.ts';
-import { startDataPlane, type DataPlane } from '../../src/data-plane.ts';
+import { startDataPlane, type DataPlane, type DataPlaneOptions } from '../../src/data-plane.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 
 export const TEST_SECRET = 'test-secret-that-is-at-least-32-characters-long';
@@ -17,10 +17,15 @@ export interface TestDataPlane {
   /** Every JSON log line written so far. */
   logs: Array<Record<string, unknown>>;
   token(namespaces: string[], subject?: string): string;
+  /** A token with any claims (valid for an hour): `groups`, and no `namespaces` at all. */
+  signedToken(claims: Omit<TokenClaims, 'ttlSeconds'>): string;
   stop(): Promise<void>;
 }
 
-export async function startTestDataPlane(env: Record<string, string> = {}): Promise<TestDataPlane> {
+export async function startTestDataPlane(
+  env: Record<string, string> = {},
+  options: DataPlaneOptions = {},
+): Promise<TestDataPlane> {
   const config = loadConfig({
     SERVER_HOST: '127.0.0.1',
     SERVER_HTTP_PORT: '0',
@@ -39,7 +44,7 @@ export async function startTestDataPlane(env: Record<string, string> = {}): Prom
       done();
     },
   });
-  const dataPlane = await startDataPlane(config, createLogger(config.logLevel, sink));
+  const dataPlane = await startDataPlane(config, createLogger(config.logLevel, sink), options);
   return {
     dataPlane,
     baseUrl: `http://127.0.0.1:${dataPlane.httpPort}`,
@@ -47,6 +52,7 @@ export async function startTestDataPlane(env: Record<string, string> = {}): Prom
     logs,
     token: (namespaces, subject = 'test') =>
       signToken(config.auth.jwtSecret ?? TEST_SECRET, { subject, namespaces, ttlSeconds: 3600 }),
+    signedToken: (claims) => signToken(config.auth.jwtSecret ?? TEST_SECRET, { ...claims, ttlSeconds: 3600 }),
     stop: () => dataPlane.close(),
   };
 }
