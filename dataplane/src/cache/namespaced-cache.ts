@@ -54,6 +54,8 @@ export type ChangeListener = (
   timestamp: number,
 ) => void;
 
+const LIMIT_BOUNDS = ['defaultTtlMs', 'maxTtlMs', 'maxValueBytes', 'maxKeyBytes', 'maxBatchSize'] as const;
+
 /** What the local side knows of a key: a value, a known absence (tombstone), or nothing. */
 type LocalLookup = { kind: 'value'; entry: LocalEntry } | { kind: 'absent' } | { kind: 'unknown' };
 
@@ -95,7 +97,8 @@ export class NamespacedCache implements CacheService, InvalidationTarget {
 
   /** Checks calls from now on against `limits` (a namespace's configuration changed). */
   setLimits(limits: CacheLimits): void {
-    for (const [name, value] of Object.entries(limits)) {
+    for (const name of LIMIT_BOUNDS) {
+      const value = limits[name];
       if (!Number.isSafeInteger(value) || value <= 0) {
         throw new Error(`setLimits: ${name} must be a positive whole number, got ${String(value)}`);
       }

@@ -1,5 +1,5 @@
 import { CacheError, ErrorCode } from '../errors.ts';
-import type { CacheLimits } from './limits.ts';
+import { limitOrigin, type CacheLimits } from './limits.ts';
 
 /** DNS-label rules: lowercase letters, digits and `-`, 1–63 long, alphanumeric at both ends. */
 const NAMESPACE_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -27,7 +27,7 @@ export function validateKey(key: string, limits: CacheLimits): void {
   if (bytes > limits.maxKeyBytes) {
     throw new CacheError(
       ErrorCode.InvalidKey,
-      `key is ${bytes} bytes; the limit is ${limits.maxKeyBytes} (CACHE_MAX_KEY_BYTES)`,
+      `key is ${bytes} bytes; the limit is ${limits.maxKeyBytes} (${limitOrigin(limits, 'maxKeyBytes')})`,
     );
   }
 }
@@ -37,7 +37,7 @@ export function validateValue(value: Buffer, limits: CacheLimits): void {
   if (value.length > limits.maxValueBytes) {
     throw new CacheError(
       ErrorCode.PayloadTooLarge,
-      `value is ${value.length} bytes; the limit is ${limits.maxValueBytes} (CACHE_MAX_VALUE_BYTES)`,
+      `value is ${value.length} bytes; the limit is ${limits.maxValueBytes} (${limitOrigin(limits, 'maxValueBytes')})`,
     );
   }
 }
@@ -54,7 +54,7 @@ export function resolveTtlMs(ttlMs: number | undefined, limits: CacheLimits): nu
   if (ttlMs > limits.maxTtlMs) {
     throw new CacheError(
       ErrorCode.InvalidTTL,
-      `the TTL of ${ttlMs / 1000}s exceeds the limit of ${limits.maxTtlMs / 1000}s (CACHE_MAX_TTL)`,
+      `the TTL of ${ttlMs / 1000}s exceeds the limit of ${limits.maxTtlMs / 1000}s (${limitOrigin(limits, 'maxTtlMs')})`,
     );
   }
   return ttlMs;

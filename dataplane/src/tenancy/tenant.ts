@@ -26,15 +26,24 @@ export interface TenantSettings {
   logger: Logger;
 }
 
-/** The stricter of the namespace's limits and the data plane's (operator/README.md). */
+/**
+ * The stricter of the namespace's limits and the data plane's (operator/README.md); error messages
+ * name the CacheNamespace field where the namespace's is the one that applies.
+ */
 export function effectiveLimits(limits: NamespaceEntry['limits'], global: CacheLimits): CacheLimits {
   const maxTtlMs = Math.min(limits.maxTtlMs, global.maxTtlMs);
+  const origins: CacheLimits['origins'] = {};
+  if (limits.maxTtlMs < global.maxTtlMs) origins.maxTtlMs = "the CacheNamespace's maxTTL";
+  if (limits.maxValueBytes < global.maxValueBytes)
+    origins.maxValueBytes = "the CacheNamespace's maxValueBytes";
+  if (limits.maxKeyBytes < global.maxKeyBytes) origins.maxKeyBytes = "the CacheNamespace's maxKeyBytes";
   return {
     defaultTtlMs: Math.min(limits.defaultTtlMs, maxTtlMs),
     maxTtlMs,
     maxValueBytes: Math.min(limits.maxValueBytes, global.maxValueBytes),
     maxKeyBytes: Math.min(limits.maxKeyBytes, global.maxKeyBytes),
     maxBatchSize: global.maxBatchSize,
+    origins,
   };
 }
 

@@ -98,7 +98,9 @@ test("a namespace's limits are the stricter of its own and the data plane's; the
       maxValueBytes: 100,
       maxKeyBytes: 1024,
       maxBatchSize: 100,
+      origins: { maxValueBytes: "the CacheNamespace's maxValueBytes" },
     },
+    'error messages name the limit that applies',
   );
   t.like(
     effectiveLimits(
