@@ -147,11 +147,15 @@ for (const mode of ['standalone', 'cluster'] as const) {
         async (key, value, ttlMs) => {
           const namespace = freshNamespace('p4');
           const before = Date.now();
-          await near.cache.set(ctx, namespace, key, value, { ttlMs });
+          const written = await near.cache.set(ctx, namespace, key, value, { ttlMs });
           const pttl = await client.pttl(storageKey(namespace, key));
           const elapsed = Date.now() - before;
           // Redis holds the TTL we asked for (minus what already elapsed), never more.
-          if (elapsed < ttlMs / 2 && (pttl > ttlMs || pttl <= 0)) return false;
+          if (elapsed < ttlMs / 2 && (pttl > ttlMs || pttl <= 0)) {
+            throw new Error(
+              `PTTL ${pttl} ms for a TTL of ${ttlMs} ms, ${elapsed} ms after the write (degraded: ${written.degraded})`,
+            );
+          }
           // Redis counts the TTL from when it ran the SET, a little after `before` on a busy machine.
           await sleep(ttlMs - (Date.now() - before) + 50);
           const fromNear = await near.cache.get(ctx, namespace, key);
