@@ -1,8 +1,8 @@
 // A real Kubernetes API for the data plane's tests: etcd + kube-apiserver started by
 // scripts/kube-test-env.sh in a temp directory of its own (the script's header says what runs:
 // the API server alone, with RBAC, static-token admin and service-account tokens). The operator's
-// harness (operator/test/support/kube-env.ts) does the same and applies its CRD; the data plane
-// cannot import it (each workspace compiles only its own files), so this is the data plane's own.
+// harness (operator/test/support/kube-env.ts) builds on this one and applies its CRD (the operator
+// workspace references the data plane's, not the other way round).
 // On top: restarting kube-apiserver on the same port and etcd, and kubeconfigs for
 // service accounts, whose rights a test grants with RBAC.
 import { execFile, execFileSync, spawn } from 'node:child_process';
@@ -27,6 +27,8 @@ export interface KubeApi {
   readonly kubeconfigPath: string;
   /** `https://127.0.0.1:<port>` */
   readonly server: string;
+  /** The kubectl binary built with the API server. */
+  readonly kubectl: string;
   readonly kubeConfig: KubeConfig;
   readonly core: CoreV1Api;
   readonly rbac: RbacAuthorizationV1Api;
@@ -73,6 +75,7 @@ export async function startKubeApi(): Promise<KubeApi> {
     return {
       kubeconfigPath,
       server,
+      kubectl: exported.get('CACHEPLANE_KUBECTL') ?? 'kubectl',
       kubeConfig,
       core: kubeConfig.makeApiClient(CoreV1Api),
       rbac: kubeConfig.makeApiClient(RbacAuthorizationV1Api),
