@@ -12,6 +12,7 @@ export const ErrorCode = {
   PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
   Unauthorized: 'UNAUTHORIZED',
   Forbidden: 'FORBIDDEN',
+  RateLimited: 'RATE_LIMITED',
   RedisUnavailable: 'REDIS_UNAVAILABLE',
   CircuitOpen: 'CIRCUIT_OPEN',
   DegradedJournalFull: 'DEGRADED_JOURNAL_FULL',
@@ -37,6 +38,7 @@ export const ERROR_STATUS: Record<ErrorCode, Mapping> = {
   PAYLOAD_TOO_LARGE: { http: 413, grpc: GrpcStatus.INVALID_ARGUMENT },
   UNAUTHORIZED: { http: 401, grpc: GrpcStatus.UNAUTHENTICATED },
   FORBIDDEN: { http: 403, grpc: GrpcStatus.PERMISSION_DENIED },
+  RATE_LIMITED: { http: 429, grpc: GrpcStatus.RESOURCE_EXHAUSTED },
   REDIS_UNAVAILABLE: { http: 503, grpc: GrpcStatus.UNAVAILABLE },
   CIRCUIT_OPEN: { http: 503, grpc: GrpcStatus.UNAVAILABLE },
   DEGRADED_JOURNAL_FULL: { http: 503, grpc: GrpcStatus.RESOURCE_EXHAUSTED },
@@ -47,11 +49,14 @@ export const ERROR_STATUS: Record<ErrorCode, Mapping> = {
 /** A domain error whose message tells the caller what to change. */
 export class CacheError extends Error {
   readonly code: ErrorCode;
+  /** When a retry may succeed, in whole seconds (REST `Retry-After`); undefined: not said. */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
     super(message, options);
     this.name = 'CacheError';
     this.code = code;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 
   get httpStatus(): number {

@@ -1,6 +1,6 @@
 import { status as GrpcStatus, type StatusObject } from '@grpc/grpc-js';
 import type { RequestContext } from '../cache/types.ts';
-import { toCacheError, type ErrorCode } from '../errors.ts';
+import { ErrorCode, toCacheError } from '../errors.ts';
 import { correlationMetadata } from './call-context.ts';
 
 /** Trailing metadata entry carrying the stable error code (the REST error body's `code`). */
@@ -13,7 +13,10 @@ export interface GrpcFailure {
   code: ErrorCode;
 }
 
-/** Statuses that say the server (not the caller) has a problem: worth a warning in the logs. */
+/**
+ * Statuses that say the server (not the caller) has a problem: worth a warning in the logs. Not
+ * RATE_LIMITED: a caller over its namespace's limit would flood the log.
+ */
 const SERVER_SIDE = new Set<GrpcStatus>([GrpcStatus.UNAVAILABLE, GrpcStatus.RESOURCE_EXHAUSTED]);
 
 /**
@@ -25,7 +28,7 @@ export function toGrpcFailure(error: unknown, ctx: RequestContext, rpc: string):
   const code = cacheError.grpcStatus;
   if (code === GrpcStatus.INTERNAL) {
     ctx.logger.error({ rpc, err: cacheError.cause ?? cacheError }, 'gRPC call failed with an internal error');
-  } else if (SERVER_SIDE.has(code)) {
+  } else if (SERVER_SIDE.has(code) && cacheError.code !== ErrorCode.RateLimited) {
     ctx.logger.warn({ rpc, code: cacheError.code, message: cacheError.message }, 'gRPC call failed');
   } else {
     ctx.logger.debug({ rpc, code: cacheError.code, message: cacheError.message }, 'gRPC call rejected');

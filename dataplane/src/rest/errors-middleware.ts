@@ -34,6 +34,7 @@ export function errorResponses(): RestMiddleware {
         logger.warn({ code: error.code, reason: error.message }, 'request failed');
       }
       if (error instanceof RestError) ctx.set(error.headers);
+      else if (error.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(error.retryAfterSeconds));
       ctx.state.errorCode = error.code;
       ctx.status = error.httpStatus;
       ctx.body = { code: error.code, message: error.message, correlationId } satisfies ErrorBody;

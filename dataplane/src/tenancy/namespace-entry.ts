@@ -41,6 +41,8 @@ const EntrySchema = z
       evictionPolicy: z.enum(['lru', 'lfu']),
     }),
     access: z.array(AccessRuleSchema),
+    // Per data-plane replica; null or absent: no limit.
+    rateLimit: z.object({ opsPerSecond: positive, burst: positive }).nullable().default(null),
     redis: z.object({
       aclUser: z.string().min(1),
       keyPrefix: z.string(),

@@ -14,6 +14,7 @@ import type {
 import { CacheError, ErrorCode } from '../errors.ts';
 import type { InvalidationTarget } from '../invalidation/invalidation-receiver.ts';
 import type { NamespaceChange, NamespaceState } from './namespace-registry.ts';
+import { NamespaceRateLimiter } from './rate-limiter.ts';
 import { Tenant, unservableReason, type TenantSettings } from './tenant.ts';
 
 type Slot = { kind: 'serving'; tenant: Tenant } | { kind: 'unavailable'; error: CacheError };
@@ -32,6 +33,10 @@ const BREAKER_RANK: Record<HealthReport['breakerState'], number> = {
  * being added is waited for; one being rebuilt (new credentials, new local cache settings) serves
  * from its old stack until the new one is ready, and the old one is then closed after a last replay
  * of its pending writes; limit changes apply in place.
+ *
+ * Rate limits are checked first, before the call waits for or reaches its namespace's stack: each
+ * call takes one token of its namespace's bucket per key (a batch of n keys takes n, any call at
+ * least one). A rate limit change applies at once, as the change is taken.
  */
 export class TenantRouter implements CacheService, InvalidationTarget {
   readonly #settings: TenantSettings;
@@ -40,11 +45,13 @@ export class TenantRouter implements CacheService, InvalidationTarget {
   readonly #desired = new Map<string, NamespaceState>();
   /** Per namespace, the last piece of work queued (each waits for the one before). */
   readonly #work = new Map<string, Promise<void>>();
+  readonly #rateLimits: NamespaceRateLimiter;
   #ready = false;
   #closed = false;
 
   constructor(settings: TenantSettings) {
     this.#settings = settings;
+    this.#rateLimits = new NamespaceRateLimiter(settings.now ?? (() => performance.now()));
     const sum = (read: (tenant: Tenant) => number) => () =>
       this.#tenants().reduce((total, tenant) => total + read(tenant), 0);
     settings.metrics.trackGauges({
@@ -60,6 +67,10 @@ export class TenantRouter implements CacheService, InvalidationTarget {
     for (const change of changes) {
       if (change.kind === 'removed') this.#desired.delete(change.namespace);
       else this.#desired.set(change.namespace, change.state);
+      this.#rateLimits.configure(
+        change.namespace,
+        change.kind === 'removed' ? null : change.state.entry.rateLimit,
+      );
       this.#schedule(change.namespace);
     }
   }
@@ -75,6 +86,7 @@ export class TenantRouter implements CacheService, InvalidationTarget {
   }
 
   async get(ctx: RequestContext, namespace: string, key: string): Promise<GetResult> {
+    this.#rateLimits.admit(namespace, 1);
     return (await this.#cacheFor(namespace)).get(ctx, namespace, key);
   }
 
@@ -85,14 +97,17 @@ export class TenantRouter implements CacheService, InvalidationTarget {
     value: Buffer,
     opts?: SetOptions,
   ): Promise<WriteResult> {
+    this.#rateLimits.admit(namespace, 1);
     return (await this.#cacheFor(namespace)).set(ctx, namespace, key, value, opts);
   }
 
   async delete(ctx: RequestContext, namespace: string, key: string): Promise<DeleteResult> {
+    this.#rateLimits.admit(namespace, 1);
     return (await this.#cacheFor(namespace)).delete(ctx, namespace, key);
   }
 
   async batchGet(ctx: RequestContext, namespace: string, keys: readonly string[]): Promise<BatchGetResult> {
+    this.#rateLimits.admit(namespace, Math.max(1, keys.length));
     return (await this.#cacheFor(namespace)).batchGet(ctx, namespace, keys);
   }
 
@@ -102,6 +117,7 @@ export class TenantRouter implements CacheService, InvalidationTarget {
     entries: ReadonlyMap<string, Buffer>,
     opts?: SetOptions,
   ): Promise<BatchSetResult> {
+    this.#rateLimits.admit(namespace, Math.max(1, entries.size));
     return (await this.#cacheFor(namespace)).batchSet(ctx, namespace, entries, opts);
   }
 
@@ -245,7 +261,8 @@ export class TenantRouter implements CacheService, InvalidationTarget {
     }
     if (slot?.kind === 'serving' && !slot.tenant.needsRebuild(desired)) {
       slot.tenant.update(desired);
-      logger.info({ namespace, limits: desired.entry.limits }, 'namespace limits applied');
+      const { limits, rateLimit } = desired.entry;
+      logger.info({ namespace, limits, rateLimit }, 'namespace limits applied');
       return;
     }
     let tenant: Tenant;
@@ -272,6 +289,7 @@ export class TenantRouter implements CacheService, InvalidationTarget {
         aclUser: entry.redis.aclUser,
         localCache: entry.localCache,
         limits: entry.limits,
+        rateLimit: entry.rateLimit,
       },
       slot?.kind === 'serving' ? 'namespace reconnected with its new settings' : 'namespace served',
     );

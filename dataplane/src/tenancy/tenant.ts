@@ -11,6 +11,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import { CredentialsRefusal } from './credentials-refusal.ts';
 import type { NamespaceEntry } from './namespace-entry.ts';
 import type { NamespaceState } from './namespace-registry.ts';
+import type { Clock } from './token-bucket.ts';
 
 /** What every namespace's stack shares: the data plane's own configuration and services. */
 export interface TenantSettings {
@@ -24,6 +25,8 @@ export interface TenantSettings {
   invalidation: Invalidation;
   metrics: Metrics;
   logger: Logger;
+  /** The clock of the namespaces' rate limits; default: performance.now. */
+  now?: Clock | undefined;
 }
 
 /**
@@ -144,7 +147,10 @@ export class Tenant {
     return error;
   }
 
-  /** A new connection (credentials) or local store (its settings) needs a new stack; the rest does not. */
+  /**
+   * A new connection (credentials) or local store (its settings) needs a new stack; the rest (limits,
+   * access list, rate limit) does not.
+   */
   needsRebuild(next: NamespaceState): boolean {
     const before = this.#builtFrom;
     if (!isDeepStrictEqual(before.entry.localCache, next.entry.localCache)) return true;

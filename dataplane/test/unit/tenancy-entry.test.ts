@@ -37,6 +37,20 @@ test('an entry as the operator renders it is read, with every field the data pla
     passwordKey: 'orders.password',
   });
   t.is(result.entry.access.length, 2);
+  t.is(result.entry.rateLimit, null);
+});
+
+test('a rate limit is read; an entry without the field has none', (t) => {
+  const limited = { ...configEntry('orders'), rateLimit: { opsPerSecond: 10, burst: 20 } };
+  const result = parseNamespaceEntry('orders.json', entryText(limited));
+  if (!result.ok) return t.fail(result.problem);
+  t.deepEqual(result.entry.rateLimit, { opsPerSecond: 10, burst: 20 });
+  const absent = parseNamespaceEntry(
+    'orders.json',
+    entryText(withField(configEntry('orders'), 'rateLimit', undefined)),
+  );
+  if (!absent.ok) return t.fail(absent.problem);
+  t.is(absent.entry.rateLimit, null);
 });
 
 test("the operator's own renderer produces entries the data plane reads (the public interface)", async (t) => {
@@ -154,6 +168,18 @@ const refused: Array<[string, string, string, RegExp]> = [
     'orders.json',
     entryText(withField(configEntry('orders'), 'redis.keyPrefix', 'orders-')),
     /redis\.keyPrefix: must be "orders:"/,
+  ],
+  [
+    'a rate limit of 0 operations per second',
+    'orders.json',
+    entryText(withField(configEntry('orders'), 'rateLimit', { opsPerSecond: 0, burst: 1 })),
+    /rateLimit\.opsPerSecond:/,
+  ],
+  [
+    'a rate limit without a burst',
+    'orders.json',
+    entryText(withField(configEntry('orders'), 'rateLimit', { opsPerSecond: 5 })),
+    /rateLimit\.burst:/,
   ],
   [
     'an empty password key',

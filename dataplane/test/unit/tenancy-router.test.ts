@@ -11,6 +11,7 @@ import { PrometheusMetrics } from '../../src/observability/metrics.ts';
 import { startKubernetesTenancy, type KubernetesTenancy } from '../../src/tenancy/kubernetes-tenancy.ts';
 import type { NamespaceConfigSnapshot } from '../../src/tenancy/namespace-source.ts';
 import { effectiveLimits } from '../../src/tenancy/tenant.ts';
+import type { RateLimit } from '../../src/tenancy/token-bucket.ts';
 import { ctx } from '../support/cache-fixture.ts';
 import {
   configEntry,
@@ -39,6 +40,7 @@ async function start(
   t: ExecutionContext,
   first: NamespaceConfigSnapshot,
   redis?: RedisConfig,
+  now?: () => number,
 ): Promise<Started> {
   const source = new FakeNamespaceSource(first);
   const metrics = new PrometheusMetrics({ defaultMetrics: false });
@@ -62,6 +64,7 @@ async function start(
       invalidation: NO_INVALIDATION,
       metrics,
       logger: createLogger('info', sink),
+      now,
     },
   });
   t.teardown(() => tenancy.close());
@@ -191,6 +194,79 @@ test('a namespace added at run time is served at once; a removed one is not conf
   await push(started, snapshotOf({}));
   t.is(await codeOf(router.get(ctx, 'orders', 'k')), 'FORBIDDEN: namespace "orders" is not configured');
   t.true(started.logs.some((line) => line['msg'] === 'namespace removed: no longer served'));
+});
+
+/** An entry with a rate limit (null: none). */
+function limited(namespace: string, rateLimit: RateLimit | null, generation = 1): Record<string, unknown> {
+  return { ...configEntry(namespace, { generation }), rateLimit };
+}
+
+/** A clock the test moves by hand, in milliseconds. */
+function manualClock(): { now: () => number; advance: (ms: number) => void } {
+  let at = 0;
+  return {
+    now: () => at,
+    advance: (ms) => {
+      at += ms;
+    },
+  };
+}
+
+const OVER_LIMIT =
+  /^RATE_LIMITED: namespace "orders" is over its rate limit of 1 keys per second \(burst 3\)/;
+
+test("a namespace's rate limit takes a token per key; other namespaces are unaffected", async (t) => {
+  const clock = manualClock();
+  const started = await start(
+    t,
+    snapshotOf({
+      orders: limited('orders', { opsPerSecond: 1, burst: 3 }),
+      payments: configEntry('payments'),
+    }),
+    undefined,
+    clock.now,
+  );
+  const { router } = started.tenancy;
+  for (let i = 0; i < 3; i += 1) t.is(await codeOf(router.set(ctx, 'orders', `k${i}`, bytes('v'))), 'ok');
+  t.regex(await codeOf(router.get(ctx, 'orders', 'k0')), OVER_LIMIT);
+  for (let i = 0; i < 20; i += 1) t.is(await codeOf(router.set(ctx, 'payments', 'k', bytes('v'))), 'ok');
+  clock.advance(1_000);
+  const refused = await router.batchGet(ctx, 'orders', ['k0', 'k1']).catch((error: unknown) => error);
+  t.like(refused, { code: 'RATE_LIMITED', retryAfterSeconds: 1 }, 'two keys, one token: one more second');
+  clock.advance(1_000);
+  t.deepEqual((await router.batchGet(ctx, 'orders', ['k0', 'k1'])).missingKeys, []);
+  t.regex(await codeOf(router.delete(ctx, 'orders', 'k0')), OVER_LIMIT, 'delete takes a token too');
+  clock.advance(3_000);
+  const four = new Map(['a', 'b', 'c', 'd'].map((key) => [key, bytes('v')]));
+  t.regex(await codeOf(router.batchSet(ctx, 'orders', four)), /^BATCH_TOO_LARGE: a batch of 4 keys/);
+  t.is(await codeOf(router.batchSet(ctx, 'orders', new Map([...four].slice(0, 3)))), 'ok', 'nothing taken');
+});
+
+test('a rate limit change applies at once and in place; null removes the limit', async (t) => {
+  const clock = manualClock();
+  const started = await start(
+    t,
+    snapshotOf({ orders: limited('orders', { opsPerSecond: 1, burst: 5 }) }),
+    undefined,
+    clock.now,
+  );
+  const { router } = started.tenancy;
+  for (let i = 0; i < 4; i += 1) await router.set(ctx, 'orders', 'kept', bytes('v'));
+  // Not waiting for the change to settle: the limit applies as the change is taken.
+  started.source.push(snapshotOf({ orders: limited('orders', { opsPerSecond: 1, burst: 3 }, 2) }));
+  t.is(await codeOf(router.get(ctx, 'orders', 'kept')), 'ok', 'the one token left is kept');
+  t.regex(await codeOf(router.get(ctx, 'orders', 'kept')), OVER_LIMIT, 'the new burst applies');
+  clock.advance(60_000);
+  for (let i = 0; i < 3; i += 1) await router.get(ctx, 'orders', 'kept');
+  t.regex(await codeOf(router.get(ctx, 'orders', 'kept')), OVER_LIMIT, 'refilled up to the new burst only');
+  await push(started, snapshotOf({ orders: limited('orders', null, 3) }));
+  for (let i = 0; i < 50; i += 1) {
+    t.is((await router.get(ctx, 'orders', 'kept')).entry?.value.toString(), 'v', 'same stack, no limit');
+  }
+  t.true(
+    started.logs.some((line) => line['msg'] === 'namespace limits applied' && line['rateLimit'] === null),
+    'logged as applied in place',
+  );
 });
 
 test('gauges and health add up over namespaces', async (t) => {

@@ -200,6 +200,54 @@ test.serial('gRPC: the same order, as UNAUTHENTICATED, PERMISSION_DENIED, INVALI
 });
 
 test.serial(
+  "over its namespace's rate limit: REST 429 with Retry-After, gRPC RESOURCE_EXHAUSTED; counted",
+  async (t) => {
+    // 1 token a second: each namespace's few calls below run well within that second.
+    const limit = { opsPerSecond: 1, burst: 2 };
+    source.push(
+      snapshotOf({
+        orders: configEntry('orders'),
+        throttled: { ...configEntry('throttled'), rateLimit: limit },
+        'throttled-grpc': { ...configEntry('throttled-grpc'), rateLimit: { ...limit, burst: 1 } },
+      }),
+    );
+    t.is((await put('throttled/a', bearer(writer))).status, 200);
+    t.is((await put('throttled/b', bearer(writer))).status, 200);
+    const response = await fetch(`${plane.baseUrl}/api/v1/cache/throttled/a`, {
+      headers: { authorization: bearer(writer) },
+    });
+    t.is(response.status, 429);
+    t.is(response.headers.get('retry-after'), '1');
+    t.like(await response.json(), { code: 'RATE_LIMITED' });
+    t.is((await put('throttled/c', bearer(stranger))).status, 403, 'authorization comes first');
+    const tooLong = await put(`throttled/${'k'.repeat(300)}`, bearer(writer));
+    t.is(tooLong.status, 429, 'before the key is checked: refused before any work');
+    t.is((await put('orders/k', bearer(writer))).status, 200, 'other namespaces are not limited');
+
+    const client = cacheClient(plane.grpcAddress);
+    t.teardown(() => client.close());
+    const md = new Metadata();
+    md.set('authorization', bearer(writer));
+    const get = () => invoke((cb) => client.Get({ namespace: 'throttled-grpc', key: 'k' }, md, cb));
+    t.is((await get()).error, undefined);
+    const refused = await get();
+    t.is(refused.error?.code, status.RESOURCE_EXHAUSTED);
+    t.is(text(refused.error?.metadata, ERROR_CODE_METADATA), 'RATE_LIMITED');
+    t.regex(refused.error?.details ?? '', /namespace "throttled-grpc" is over its rate limit/);
+
+    const metrics = await (await fetch(`${plane.baseUrl}/metrics`)).text();
+    t.regex(
+      metrics,
+      /cacheplane_requests_total\{transport="rest",operation="set",namespace="throttled",result="RATE_LIMITED"\} 1$/m,
+    );
+    t.regex(
+      metrics,
+      /cacheplane_requests_total\{transport="grpc",operation="get",namespace="throttled-grpc",result="RATE_LIMITED"\} 1$/m,
+    );
+  },
+);
+
+test.serial(
   'a namespace pushed at run time is served at once through the transports; removed, it is refused',
   async (t) => {
     source.push(snapshotOf({ orders: configEntry('orders'), stock: configEntry('stock') }));
