@@ -73,12 +73,16 @@ for (const mode of ['standalone', 'cluster'] as const) {
     // Before the CacheNamespace exists, nobody may use the name.
     t.like(await rest.put(alice, 'orders', 'k1', 'v0'), { status: 403 });
 
+    const applied = performance.now();
     await createCacheNamespace(world.kube, TEAM, 'orders', SPEC);
-    await waitReady(world.kube, TEAM, 'orders');
     await waitFor(
       'the data plane to serve orders',
       async () => (await rest.put(alice, 'orders', 'k1', 'v1')).status === 200,
+      20_000,
+      10,
     );
+    t.log(`created → served by the data plane: ${Math.round(performance.now() - applied)} ms`);
+    await waitReady(world.kube, TEAM, 'orders');
 
     t.like(await rest.get(alice, 'orders', 'k1'), { status: 200, body: { value: 'v1' } });
     t.like(
@@ -115,6 +119,18 @@ for (const mode of ['standalone', 'cluster'] as const) {
       'the raised bound applies',
     );
     t.like(await rest.del(bob, 'orders', 'k1'), { status: 200, body: { deleted: true } });
+
+    // A rate limit added to the spec applies live: a burst past it is refused with Retry-After.
+    await updateSpec(world.kube, TEAM, 'orders', (spec) => ({
+      ...spec,
+      rateLimit: { opsPerSecond: 1, burst: 2 },
+    }));
+    const limited = await waitFor('the rate limit to apply', async () => {
+      const answers = await Promise.all([1, 2, 3, 4].map(() => rest.get(alice, 'orders', 'big')));
+      return answers.find((answer) => answer.status === 429);
+    });
+    t.like(limited, { body: { code: 'RATE_LIMITED' } });
+    t.regex(limited.retryAfter ?? '', /^[1-9]\d*$/);
 
     // Deleting the CacheNamespace takes the name away from everyone.
     await deleteCacheNamespace(world.kube, TEAM, 'orders');
@@ -161,6 +177,7 @@ async function dataPlaneKubeconfig(kube: KubeEnv, dir: string): Promise<string> 
 interface Answer {
   status: number;
   body: Record<string, unknown>;
+  retryAfter: string | undefined;
 }
 
 function restClient(dataPlane: ReplicaProcess) {
@@ -171,7 +188,11 @@ function restClient(dataPlane: ReplicaProcess) {
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    return {
+      status: response.status,
+      body: (await response.json()) as Record<string, unknown>,
+      retryAfter: response.headers.get('retry-after') ?? undefined,
+    };
   };
   return {
     get: (caller: Caller, namespace: string, key: string) => call(caller, 'GET', `${namespace}/${key}`),
