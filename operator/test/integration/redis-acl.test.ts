@@ -120,12 +120,7 @@ function toRecord(entry: unknown): Record<string, unknown> {
 }
 
 /** A data-plane store, connected to Redis as `username`, exactly as the data plane connects. */
-async function dataPlaneStore(
-  top: Topology,
-  username: string,
-  password: string,
-  attempts = 6,
-): Promise<RedisStore> {
+async function dataPlaneStore(top: Topology, username: string, password: string): Promise<RedisStore> {
   const config: RedisConfig = {
     addresses: top.nodes.slice(0, 1),
     username,
@@ -139,23 +134,19 @@ async function dataPlaneStore(
     breaker: { maxFailures: 5, openTimeoutMs: 10_000, halfOpenMaxRequests: 1 },
     replayIntervalMs: 1000,
   };
-  // In cluster mode the data plane's client often fails ioredis's cluster ready check (CLUSTER INFO
-  // is sent to a node whose connection connect.ts's '+node' handler has only just started, and
-  // without an offline queue it is refused with "Connection is closed"), and can keep failing it on
-  // every reconnect. That is not about ACLs: a fresh client is tried instead.
-  const problems: string[] = [];
-  for (let attempt = 0; attempt < attempts; attempt += 1) {
-    const errors = new Set<string>();
-    const client = createRedisClient(config, { onError: (error) => errors.add(error.message) });
-    try {
-      await waitUntilReady(client, 3000);
-      return new RedisStore(client);
-    } catch (error) {
-      client.disconnect();
-      problems.push(`${(error as Error).message} [${[...errors].join(' | ')}]`);
-    }
+  // One try: the cluster client's ready check no longer races its eagerly connected nodes (connect.ts).
+  const errors = new Set<string>();
+  const client = createRedisClient(config, { onError: (error) => errors.add(error.message) });
+  try {
+    await waitUntilReady(client, 3000);
+    return new RedisStore(client);
+  } catch (error) {
+    client.disconnect();
+    throw new Error(
+      `the data plane could not connect as ${username}: ${(error as Error).message} [${[...errors].join(' | ')}]`,
+      { cause: error },
+    );
   }
-  throw new Error(`the data plane could not connect as ${username}: ${problems.join('; ')}`);
 }
 
 function stored(text: string, writtenAt = Date.now()): StoredValue {
