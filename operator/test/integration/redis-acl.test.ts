@@ -382,7 +382,7 @@ for (const mode of ['standalone', 'cluster'] as const) {
     } finally {
       await store.close();
     }
-    await t.throwsAsync(dataPlaneStore(top, aclUser.name, password, 1), { message: /WRONGPASS/ });
+    await t.throwsAsync(dataPlaneStore(top, aclUser.name, password), { message: /WRONGPASS/ });
   });
 
   test(`${mode}: users that are not the operator's are never touched`, async (t) => {
