@@ -1,5 +1,6 @@
 import { Metadata, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { RequestContext } from '../cache/types.ts';
+import { lazyChild } from '../observability/lazy-child-logger.ts';
 import type { Logger } from '../observability/logger.ts';
 import { CORRELATION_RESPONSE_HEADER, correlationIdFrom } from '../transport/correlation.ts';
 
@@ -19,5 +20,5 @@ export function correlationMetadata(correlationId: string): Metadata {
 /** The RequestContext of a call: the caller's correlation id (or a new one) and a logger bound to it. */
 export function callContext(call: ServerUnaryCall<unknown, unknown>, logger: Logger): RequestContext {
   const correlationId = correlationIdFrom((name) => metadataText(call.metadata, name));
-  return { correlationId, logger: logger.child({ correlationId }) };
+  return { correlationId, logger: lazyChild(logger, { correlationId }) };
 }

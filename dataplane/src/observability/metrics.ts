@@ -1,6 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CacheSource } from '../cache/types.ts';
 import type { CircuitState } from '../resilience/circuit-breaker.ts';
+import { BufferedCounter } from './buffered-counter.ts';
+import { LabelledHistogram } from './labelled-histogram.ts';
 
 export type Operation = 'get' | 'set' | 'delete' | 'batch_get' | 'batch_set';
 export type Transport = 'rest' | 'grpc';
@@ -57,30 +59,34 @@ const LATENCY_BUCKETS = [
   0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
 ];
 
-/** prom-client metrics on a registry of their own (one per data plane, so tests can run several). */
+/**
+ * prom-client metrics on a registry of their own (one per data plane, so tests can run several).
+ * The ones counted on every request have their label sets resolved once (BufferedCounter,
+ * LabelledHistogram): prom-client's own cost ~2.5 µs per Redis GET.
+ */
 export class PrometheusMetrics implements Metrics {
   readonly registry = new Registry();
   #gaugeSources: Partial<GaugeSources> = {};
-  readonly #requests = new Counter({
+  readonly #requests = new BufferedCounter({
     name: 'cacheplane_requests_total',
     help: 'Cache requests by transport, operation, namespace and result (ok or an error code).',
     labelNames: ['transport', 'operation', 'namespace', 'result'] as const,
     registers: [this.registry],
   });
-  readonly #duration = new Histogram({
+  readonly #duration = new LabelledHistogram({
     name: 'cacheplane_request_duration_seconds',
     help: 'Cache request latency, from the transport receiving the call to the response.',
     labelNames: ['transport', 'operation'] as const,
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
-  readonly #hits = new Counter({
+  readonly #hits = new BufferedCounter({
     name: 'cacheplane_cache_hits_total',
     help: 'Keys found, by namespace and source (redis or local).',
     labelNames: ['namespace', 'source'] as const,
     registers: [this.registry],
   });
-  readonly #misses = new Counter({
+  readonly #misses = new BufferedCounter({
     name: 'cacheplane_cache_misses_total',
     help: 'Keys not found, by namespace.',
     labelNames: ['namespace'] as const,
@@ -124,7 +130,7 @@ export class PrometheusMetrics implements Metrics {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
-  readonly #redisDuration = new Histogram({
+  readonly #redisDuration = new LabelledHistogram({
     name: 'cacheplane_redis_command_duration_seconds',
     help: 'Redis round trips as seen by the data plane, by command and outcome.',
     labelNames: ['command', 'outcome'] as const,
@@ -170,16 +176,16 @@ export class PrometheusMetrics implements Metrics {
     result: string,
     seconds: number,
   ): void {
-    this.#requests.inc({ transport, operation, namespace, result });
-    this.#duration.observe({ transport, operation }, seconds);
+    this.#requests.labels(transport, operation, namespace, result).inc();
+    this.#duration.labels(transport, operation).observe(seconds);
   }
 
   hit(namespace: string, source: CacheSource, count = 1): void {
-    this.#hits.inc({ namespace, source }, count);
+    this.#hits.labels(namespace, source).inc(count);
   }
 
   miss(namespace: string, count = 1): void {
-    this.#misses.inc({ namespace }, count);
+    this.#misses.labels(namespace).inc(count);
   }
 
   localEviction(reason: string): void {
@@ -200,7 +206,7 @@ export class PrometheusMetrics implements Metrics {
   }
 
   redisOperation(command: string, seconds: number, failed: boolean): void {
-    this.#redisDuration.observe({ command, outcome: failed ? 'error' : 'ok' }, seconds);
+    this.#redisDuration.labels(command, failed ? 'error' : 'ok').observe(seconds);
   }
 
   invalidation(outcome: InvalidationOutcome): void {

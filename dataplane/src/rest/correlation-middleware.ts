@@ -1,3 +1,4 @@
+import { lazyChild } from '../observability/lazy-child-logger.ts';
 import type { Logger } from '../observability/logger.ts';
 import { CORRELATION_RESPONSE_HEADER, correlationIdFrom } from '../transport/correlation.ts';
 import type { RestMiddleware } from './rest-state.ts';
@@ -10,7 +11,7 @@ export function correlation(logger: Logger): RestMiddleware {
   return (ctx, next) => {
     const correlationId = correlationIdFrom((name) => ctx.get(name) || undefined);
     ctx.set(CORRELATION_RESPONSE_HEADER, correlationId);
-    ctx.state.requestContext = { correlationId, logger: logger.child({ correlationId }) };
+    ctx.state.requestContext = { correlationId, logger: lazyChild(logger, { correlationId }) };
     return next();
   };
 }
