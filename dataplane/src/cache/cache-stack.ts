@@ -1,3 +1,4 @@
+import type { CircuitState } from '../resilience/circuit-breaker.ts';
 import type { Config, RedisConfig } from '../config/config.ts';
 import { createLocalStore } from '../local/create-local-store.ts';
 import type { LocalStore } from '../local/local-store.ts';
@@ -40,6 +41,8 @@ export interface CacheStackHooks {
   invalidation?: Invalidation;
   /** Told of every Redis connection error, besides the warning logged. */
   onRedisError?: (error: Error) => void;
+  /** What the breaker gauge shows after a transition of this stack's breaker; default: its state. */
+  breakerGauge?: () => CircuitState;
 }
 
 /** Builds the cache service from configuration: local store, Redis behind its breaker, replay. */
@@ -98,9 +101,7 @@ export async function assembleCacheStack(
 
   const redisConfig = settings.redis;
   const redis =
-    redisConfig === undefined
-      ? undefined
-      : await connectRedis(redisConfig, metrics, logger, hooks.onRedisError);
+    redisConfig === undefined ? undefined : await connectRedis(redisConfig, metrics, logger, hooks);
   const remote = redis?.remote;
   const cache = new NamespacedCache({
     limits: settings.limits,
@@ -145,7 +146,7 @@ async function connectRedis(
   config: RedisConfig,
   metrics: Metrics,
   logger: Logger,
-  onRedisError: ((error: Error) => void) | undefined,
+  { onRedisError, breakerGauge }: CacheStackHooks,
 ): Promise<{ client: RedisClient; remote: GuardedRemote }> {
   const client = createRedisClient(config, {
     onError: (error) => {
@@ -164,7 +165,7 @@ async function connectRedis(
   }
   const breaker = new OpossumBreaker(config.breaker, isAvailabilityFailure);
   breaker.onStateChange((state) => {
-    metrics.breakerState(state);
+    metrics.breakerState(state, breakerGauge?.() ?? state);
     logger.warn({ breakerState: state }, `redis circuit breaker ${state}`);
   });
   return { client, remote: new GuardedRemote(new RedisStore(client), breaker, metrics) };

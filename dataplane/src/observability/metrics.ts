@@ -35,7 +35,11 @@ export interface Metrics {
   localEviction(reason: string): void;
   /** Gauges read when metrics are scraped; later calls add to earlier ones. */
   trackGauges(sources: Partial<GaugeSources>): void;
-  breakerState(state: CircuitState): void;
+  /**
+   * A breaker went to `state`: counted as a transition; the gauge shows `shown` (default `state`;
+   * with one breaker per namespace, the worst of them).
+   */
+  breakerState(state: CircuitState, shown?: CircuitState): void;
   replay(outcome: ReplayOutcome): void;
   redisOperation(command: string, seconds: number, failed: boolean): void;
   invalidation(outcome: InvalidationOutcome): void;
@@ -196,8 +200,8 @@ export class PrometheusMetrics implements Metrics {
     this.#gaugeSources = { ...this.#gaugeSources, ...sources };
   }
 
-  breakerState(state: CircuitState): void {
-    this.#breaker.set(BREAKER_STATE_VALUE[state]);
+  breakerState(state: CircuitState, shown: CircuitState = state): void {
+    this.#breaker.set(BREAKER_STATE_VALUE[shown]);
     this.#breakerTransitions.inc({ state });
   }
 

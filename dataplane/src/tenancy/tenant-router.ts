@@ -1,3 +1,4 @@
+import type { CircuitState } from '../resilience/circuit-breaker.ts';
 import type { NamespacedCache } from '../cache/namespaced-cache.ts';
 import type {
   BatchGetResult,
@@ -50,7 +51,8 @@ export class TenantRouter implements CacheService, InvalidationTarget {
   #closed = false;
 
   constructor(settings: TenantSettings) {
-    this.#settings = settings;
+    // The one breaker gauge shows the worst of the namespaces' breakers.
+    this.#settings = { ...settings, breakerGauge: () => this.#worstBreaker() };
     this.#rateLimits = new NamespaceRateLimiter(settings.now ?? (() => performance.now()));
     const sum = (read: (tenant: Tenant) => number) => () =>
       this.#tenants().reduce((total, tenant) => total + read(tenant), 0);
@@ -162,6 +164,11 @@ export class TenantRouter implements CacheService, InvalidationTarget {
       breakerState,
       pendingWrites,
     };
+  }
+
+  #worstBreaker(): CircuitState {
+    const states = this.#tenants().map((tenant) => tenant.stack.remote?.breaker.state() ?? 'closed');
+    return worst<CircuitState>(states, BREAKER_RANK, 'closed');
   }
 
   invalidateLocal(namespace: string, keys: readonly string[], timestamp: number): void {

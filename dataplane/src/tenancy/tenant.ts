@@ -1,3 +1,4 @@
+import type { CircuitState } from '../resilience/circuit-breaker.ts';
 import { isDeepStrictEqual } from 'node:util';
 import { assembleCacheStack, type CacheStack } from '../cache/cache-stack.ts';
 import type { CacheLimits } from '../cache/limits.ts';
@@ -27,6 +28,8 @@ export interface TenantSettings {
   logger: Logger;
   /** The clock of the namespaces' rate limits; default: performance.now. */
   now?: Clock | undefined;
+  /** What the breaker gauge shows after a namespace's breaker changes state (the router's worst). */
+  breakerGauge?: (() => CircuitState) | undefined;
 }
 
 /**
@@ -122,6 +125,7 @@ export class Tenant {
       {
         invalidation: settings.invalidation,
         onRedisError: (error) => refusal.notice(error),
+        ...(settings.breakerGauge === undefined ? {} : { breakerGauge: settings.breakerGauge }),
       },
     );
     stack.redisClient?.on('ready', () => refusal.clear());

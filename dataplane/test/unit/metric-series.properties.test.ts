@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { BufferedCounter } from '../../src/observability/buffered-counter.ts';
 import { LabelledHistogram } from '../../src/observability/labelled-histogram.ts';
+import { PrometheusMetrics } from '../../src/observability/metrics.ts';
 import { PROPERTY_RUNS } from '../support/cache-fixture.ts';
 
 const LABELS = ['transport', 'operation'] as const;
@@ -71,3 +72,12 @@ test('BufferedCounter and LabelledHistogram render exactly as prom-client Counte
 function sortedLines(text: string): string {
   return text.split('\n').sort().join('\n');
 }
+
+test('a breaker transition is counted by its own state; the gauge shows the state it is given', async (t) => {
+  const metrics = new PrometheusMetrics();
+  metrics.breakerState('closed', 'open'); // one namespace recovered while another's is still open
+  const text = (await metrics.render())?.body ?? '';
+  t.regex(text, /^cacheplane_redis_breaker_state 1$/m);
+  t.regex(text, /^cacheplane_redis_breaker_transitions_total\{state="closed"\} 1$/m);
+  t.notRegex(text, /^cacheplane_redis_breaker_transitions_total\{state="open"\}/m);
+});
