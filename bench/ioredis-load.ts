@@ -4,6 +4,7 @@
 //   node bench/ioredis-load.ts '<IoredisLoadOptions as JSON>'
 import { readFileSync } from 'node:fs';
 import { createRedisClient, waitUntilReady } from '../dataplane/src/redis/connect.ts';
+import { hashSlot } from '../dataplane/src/redis/hash-slot.ts';
 import { percentiles } from './lib/stats.ts';
 
 export interface IoredisLoadOptions {
@@ -59,9 +60,27 @@ async function call(batch: string[]): Promise<void> {
     if (value === null) throw new Error(`GET ${batch[0]}: no value`);
     return;
   }
-  const values = await client.mgetBuffer(batch);
-  const missing = values.findIndex((value) => value === null);
-  if (missing >= 0) throw new Error(`MGET: no value for ${batch[missing]}`);
+  // A Cluster refuses an MGET across hash slots (CROSSSLOT): one MGET per slot, in parallel, as the
+  // data plane does (RedisStore.getMany).
+  const groups = options.cluster ? groupBySlot(batch) : [batch];
+  await Promise.all(
+    groups.map(async (keys) => {
+      const values = await client.mgetBuffer(keys);
+      const missing = values.findIndex((value) => value === null);
+      if (missing >= 0) throw new Error(`MGET: no value for ${keys[missing]}`);
+    }),
+  );
+}
+
+function groupBySlot(keys: string[]): string[][] {
+  const bySlot = new Map<number, string[]>();
+  for (const key of keys) {
+    const slot = hashSlot(key);
+    const group = bySlot.get(slot);
+    if (group === undefined) bySlot.set(slot, [key]);
+    else group.push(key);
+  }
+  return [...bySlot.values()];
 }
 
 const started = process.hrtime.bigint();

@@ -273,10 +273,16 @@ function describe(spec: ClosedSpec | OpenSpec, run: Measurement): string {
   const keys = spec.workload.op === 'batch' ? ` ${Math.round(run.keysPerSecond)} keys/s` : '';
   const cpu = run.serverUsPerOp === undefined ? '' : ` server ${run.serverUsPerOp.toFixed(0)} µs/call`;
   const flags = run.flags.length === 0 ? '' : `  ⚠ ${run.flags.join('; ')}`;
+  const { p50, p99, p999 } = run.latencyMs;
   return (
-    `${spec.id}${rate}: ${Math.round(run.rps)}/s${keys} p50 ${run.latencyMs.p50.toFixed(3)} p99 ${run.latencyMs.p99.toFixed(3)} ` +
-    `p99.9 ${run.latencyMs.p999.toFixed(3)} ms;${cpu} gen ${run.generatorCpuPercent.toFixed(0)}%${flags}`
+    `${spec.id}${rate}: ${Math.round(run.rps)}/s${keys} p50 ${fixed(p50, 3)} p99 ${fixed(p99, 3)} ` +
+    `p99.9 ${fixed(p999, 3)} ms;${cpu} gen ${fixed(run.generatorCpuPercent, 0)}%${flags}`
   );
+}
+
+/** A figure for the progress line; a run without successful calls has none (null once through JSON). */
+function fixed(value: number | null | undefined, digits: number): string {
+  return typeof value === 'number' && Number.isFinite(value) ? value.toFixed(digits) : '–';
 }
 
 async function verifyAll(ctx: Context): Promise<Record<string, string[]>> {

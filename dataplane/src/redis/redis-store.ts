@@ -1,14 +1,9 @@
-import { createRequire } from 'node:module';
 import { Cluster } from 'ioredis';
 import type { ChainableCommander } from 'ioredis';
 import { isClientReady, type RedisClient } from './connect.ts';
 import { decodeEnvelope, encodeEnvelope, timestampHex } from './envelope.ts';
+import { hashSlot } from './hash-slot.ts';
 import type { ConditionalResult, RemoteStore, StoredValue } from './remote-store.ts';
-
-// cluster-key-slot ships no type declarations, hence the typed require.
-const requireCommonJs = createRequire(import.meta.url);
-/** The Redis Cluster hash slot of a key (CRC16, honouring `{hash tags}`). */
-const calculateSlot = requireCommonJs('cluster-key-slot') as (key: string) => number;
 
 /*
  * Conditional writes for replaying a journal after an outage: a replayed write or delete must not
@@ -168,7 +163,7 @@ export class RedisStore implements RemoteStore {
     if (this.mode === 'standalone') return [keys.map((_, index) => index)];
     const groups = new Map<number, number[]>();
     keys.forEach((key, index) => {
-      const slot = calculateSlot(key);
+      const slot = hashSlot(key);
       const group = groups.get(slot);
       if (group === undefined) groups.set(slot, [index]);
       else group.push(index);
