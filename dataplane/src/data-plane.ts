@@ -160,6 +160,9 @@ async function serveConfiguredNamespaces(
       },
     );
   }
+  // Until the watch is back, changes to the namespaces go unnoticed: the gauge says so.
+  const watched = source;
+  metrics.trackGauges({ namespaceConfigUp: () => (watched.healthy() ? 1 : 0) });
   const tenancy = await startKubernetesTenancy({
     source,
     sourceDescription,

@@ -56,6 +56,8 @@ export interface GaugeSources {
   /** 1 while the broker is connected, 0 otherwise (absent: no broker). */
   brokerUp?: () => number;
   invalidationQueue?: () => number;
+  /** 1 while the namespace configuration watch is connected and current (absent: static mode). */
+  namespaceConfigUp?: () => number;
 }
 
 const BREAKER_STATE_VALUE: Record<CircuitState, number> = { closed: 0, open: 1, 'half-open': 2 };
@@ -161,6 +163,11 @@ export class PrometheusMetrics implements Metrics {
     help: 'Whether the invalidation broker is connected (1) or not (0).',
     registers: [this.registry],
   });
+  readonly #namespaceConfigUp = new Gauge({
+    name: 'cacheplane_namespace_config_up',
+    help: 'Whether the watch of the namespace configuration is connected and current (1) or not (0).',
+    registers: [this.registry],
+  });
   readonly #invalidationQueue = new Gauge({
     name: 'cacheplane_invalidation_queue',
     help: 'Invalidation events waiting to be published.',
@@ -229,6 +236,7 @@ export class PrometheusMetrics implements Metrics {
       [this.#pending, sources.pendingWrites],
       [this.#brokerUp, sources.brokerUp],
       [this.#invalidationQueue, sources.invalidationQueue],
+      [this.#namespaceConfigUp, sources.namespaceConfigUp],
     ];
     for (const [gauge, read] of gauges) if (read !== undefined) gauge.set(read());
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };

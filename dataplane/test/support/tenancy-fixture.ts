@@ -104,6 +104,8 @@ export class FakeNamespaceSource implements NamespaceConfigSource {
   #first: NamespaceConfigSnapshot | Error;
   #onChange: ((snapshot: NamespaceConfigSnapshot) => void) | undefined;
   closed = false;
+  /** What `healthy()` answers once started: false stands for a watch that lost its connection. */
+  connected = true;
 
   constructor(first: NamespaceConfigSnapshot | Error) {
     this.#first = first;
@@ -121,7 +123,7 @@ export class FakeNamespaceSource implements NamespaceConfigSource {
   }
 
   healthy(): boolean {
-    return !this.closed && this.#onChange !== undefined;
+    return this.connected && !this.closed && this.#onChange !== undefined;
   }
 
   close(): Promise<void> {

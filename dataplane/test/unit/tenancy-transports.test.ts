@@ -259,6 +259,17 @@ test.serial(
   },
 );
 
+test.serial('cacheplane_namespace_config_up follows the watch', async (t) => {
+  const gauge = async () =>
+    /^cacheplane_namespace_config_up (\d)$/m.exec(
+      await (await fetch(`${plane.baseUrl}/metrics`)).text(),
+    )?.[1];
+  t.is(await gauge(), '1');
+  source.connected = false;
+  t.teardown(() => (source.connected = true));
+  t.is(await gauge(), '0');
+});
+
 test.serial('ready once the first snapshot is in effect', async (t) => {
   const response = await fetch(`${plane.baseUrl}/ready`);
   t.is(response.status, 200);
