@@ -1,6 +1,7 @@
 // How much CPU processes other than the benchmark's own used over a period (Linux /proc): on a shared
 // machine, other load lowers every figure, so each run reports it.
 import { readdirSync, readFileSync } from 'node:fs';
+import { statFields } from './lib/cpu.ts';
 
 export interface CpuSnapshot {
   /** Busy and total time of the whole machine, in clock ticks. */
@@ -21,19 +22,6 @@ export function cpuSnapshot(): CpuSnapshot {
 export function otherCpuPercent(from: CpuSnapshot, to: CpuSnapshot): number {
   const others = to.machineBusy - from.machineBusy - (to.ours - from.ours);
   return Math.max(0, (others / (to.machineTotal - from.machineTotal)) * 100);
-}
-
-/** Fields of /proc/<pid>/stat after the command name: [state, ppid, …, utime, stime, cutime, cstime]. */
-function statFields(pid: string): number[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat
-      .slice(stat.lastIndexOf(')') + 2)
-      .split(' ')
-      .map(Number);
-  } catch {
-    return undefined; // gone meanwhile
-  }
 }
 
 function treeTicks(): number {

@@ -6,8 +6,11 @@ import { readFileSync } from 'node:fs';
 const TICKS_PER_SECOND = 100;
 const MS_PER_TICK = 1000 / TICKS_PER_SECOND;
 
-/** Fields of /proc/<pid>/stat after the command name, which may contain spaces. */
-function statFields(pid: number | 'self'): number[] | undefined {
+/**
+ * Fields of /proc/<pid>/stat after the command name, which may contain spaces:
+ * [state, ppid, …, utime (11), stime (12), cutime (13), cstime (14), …]; undefined when it is gone.
+ */
+export function statFields(pid: number | string): number[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat
